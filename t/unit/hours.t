@@ -1,0 +1,2 @@
+# C unit tests of the business hours parser.
+exec "build/unit/hours" or die "cannot run build/unit/hours: $!\n";
