@@ -2,13 +2,13 @@
 
 SHELL := /bin/bash
 
-NGINX     ?= /usr/sbin/nginx
-NGINX_SRC ?=
-PORT      ?= 8080
+NGINX_BIN  ?= /usr/sbin/nginx
+NGINX_SRC  ?=
+PORT       ?= 8080
 PROVE_JOBS ?= 2
-T         ?= t/
+T          ?= t/
 
-export NGINX NGINX_SRC PORT PROVE_JOBS T
+export NGINX_BIN NGINX_SRC PORT PROVE_JOBS T
 
 .PHONY: all deps build test run clean
 
