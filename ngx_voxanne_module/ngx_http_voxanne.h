@@ -13,12 +13,59 @@
 #include <ngx_http.h>
 
 
+#include "ngx_http_voxanne_form.h"
+#include "ngx_http_voxanne_signature.h"
+#include "ngx_http_voxanne_tz.h"
+#include "ngx_http_voxanne_hours.h"
+
+
 #define NGX_HTTP_VOXANNE_VERSION  "0.1.0"
+
+
+typedef enum {
+    NGX_HTTP_VOXANNE_ACTION_HANGUP = 0,
+    NGX_HTTP_VOXANNE_ACTION_VOICEMAIL,
+    NGX_HTTP_VOXANNE_ACTION_DIAL
+} ngx_http_voxanne_action_e;
+
+
+typedef struct {
+    ngx_uint_t                  type;          /* ngx_http_voxanne_action_e */
+    ngx_str_t                   number;        /* for a dial */
+} ngx_http_voxanne_action_t;
+
+
+typedef struct {
+    ngx_str_t                   name;
+    ngx_str_t                   org_id;
+    ngx_array_t                 numbers;       /* ngx_str_t, E.164 */
+    ngx_str_t                   account_sid;
+    ngx_str_t                   tokens[2];     /* the primary first */
+    ngx_uint_t                  ntokens;
+    ngx_str_t                   public_url[2]; /* and its port variant */
+    ngx_str_t                   timezone;
+    ngx_http_voxanne_tz_t       tz;
+    ngx_http_voxanne_hours_t    hours;         /* no ranges: always open */
+    ngx_array_t                 closed;        /* ngx_int_t, 20261225 */
+    ngx_uint_t                  max_calls;     /* 0: no limit */
+    ngx_uint_t                  busy_reject;
+    ngx_http_voxanne_action_t   after_hours;
+    ngx_http_voxanne_action_t   fallback;
+    ngx_str_t                   voicemail_greeting;
+} ngx_http_voxanne_tenant_t;
+
+
+typedef struct {
+    ngx_array_t                 tenants;       /* ngx_http_voxanne_tenant_t * */
+    ngx_hash_t                  numbers;       /* E.164 -> tenant */
+    ngx_hash_keys_arrays_t     *keys;          /* while parsing */
+} ngx_http_voxanne_main_conf_t;
 
 
 extern ngx_module_t  ngx_http_voxanne_module;
 
 
+#include "ngx_http_voxanne_tenant.h"
 #include "ngx_http_voxanne_health.h"
 
 
