@@ -4,15 +4,20 @@ use warnings;
 
 use Test::More;
 use File::Path qw(remove_tree);
+use File::Temp qw(tempdir);
 
-my $dir  = "t/pgdata_${$}_cluster";
-my $long = "t/pgdata_${$}_long/" . 'd' x 90;    # too long for a unix socket path
+# in the temp folder, enterable by the postgres user when running as root
+my $base = tempdir('voxanne-pgc-XXXXXX', TMPDIR => 1);
+chmod 0755, $base or die "chmod $base: $!";
+
+my $dir  = "$base/cluster";
+my $long = "$base/long/" . 'd' x 90;    # too long for a unix socket path
 my @started;
 
 END {
     local $?;
     system('scripts/pg-cluster', 'stop', $_) for grep { -e "$_/PG_VERSION" } @started;
-    remove_tree($dir, "t/pgdata_${$}_long");
+    remove_tree($base);
 }
 
 # Run pg-cluster; return (exit status, stdout).
@@ -61,6 +66,6 @@ like $sockdir, qr{\A/tmp/pgsock\.}, 'socket moved to a short temporary dir';
 is_deeply [cluster('stop', $long)], [0, ''], 'stop';
 ok !-e $sockdir, 'temporary socket dir removed';
 
-is_deeply [cluster('status', 't/pgdata_nonexistent')], [4, ''], 'status: exit 4 without a cluster';
+is_deeply [cluster('status', "$base/nonexistent")], [4, ''], 'status: exit 4 without a cluster';
 
 done_testing;

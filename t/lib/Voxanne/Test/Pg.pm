@@ -10,7 +10,7 @@ package Voxanne::Test::Pg;
 #
 # Uses the cluster at VOXANNE_TEST_PG_HOST (default 127.0.0.1) and
 # VOXANNE_TEST_PG_PORT when set (`make test` starts one per run), else starts
-# a throwaway cluster in t/pgdata_<pid> for this process. Databases are named
+# a throwaway cluster in a temp folder for this process. Databases are named
 # vx_<test>_<pid>[_<n>], dropped (or the own cluster stopped and removed) at
 # exit. Each call exports TEST_NGINX_PG_HOST/PORT/DB for nginx configs.
 # Run from the repository root; connects as the superuser postgres.
@@ -102,7 +102,9 @@ sub _cluster {
         $port = $ENV{VOXANNE_TEST_PG_PORT};
         return;
     }
-    $own_cluster = "$ROOT/t/pgdata_$$";
+    # in the temp folder: as root, PostgreSQL runs as the postgres user, who
+    # may not be able to enter the folders above a checkout
+    $own_cluster = File::Temp::tempdir('voxanne-pg-XXXXXX', TMPDIR => 1);
     ($port = _run("$ROOT/scripts/pg-cluster", 'start', '--throwaway', $own_cluster)) =~ s/\n\z//;
 }
 
