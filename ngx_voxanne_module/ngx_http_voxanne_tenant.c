@@ -220,16 +220,6 @@ ngx_http_voxanne_tenant_init(ngx_conf_t *cf,
 }
 
 
-ngx_http_voxanne_tenant_t *
-ngx_http_voxanne_tenant_by_number(ngx_http_voxanne_main_conf_t *vmcf,
-    ngx_str_t *number)
-{
-    return ngx_hash_find(&vmcf->numbers,
-                         ngx_hash_key(number->data, number->len),
-                         number->data, number->len);
-}
-
-
 static char *
 ngx_http_voxanne_tenant(ngx_conf_t *cf, ngx_command_t *dummy, void *conf)
 {
