@@ -7,6 +7,7 @@ use File::Temp qw(tempdir);
 
 repeat_each(2);
 no_shuffle();
+env_to_nginx('HARNESS_ENV_TO_NGINX=1');
 
 $ENV{TEST_NGINX_FROM_TEST} ||= 'from-test';
 
@@ -79,10 +80,10 @@ is((Test::Nginx::Socket::parse_responses(\$raw, ['GET'], 1))[0]{body}, 'until cl
 
 # Whole runs in a child process, for outcomes a passing test cannot show in place.
 sub run_child {
-    my ($data) = @_;
+    my ($data, $setup) = @_;
     my $dir = tempdir(CLEANUP => 1);
     open my $fh, '>', "$dir/child.t" or die $!;
-    print {$fh} "use Test::Nginx::Socket 'no_plan';\nno_shuffle();\nrun_tests();\n__DATA__\n$data";
+    print {$fh} "use Test::Nginx::Socket 'no_plan';\nno_shuffle();\n", $setup // '', "\nrun_tests();\n__DATA__\n$data";
     close $fh;
     local $ENV{TEST_NGINX_SERVROOT} = "$dir/servroot";
     local @ENV{qw(TEST_NGINX_SERVER_PORT TEST_NGINX_PORT)};
@@ -137,6 +138,21 @@ T
 like($out, qr/^not ok 1 - TEST 1: broken config - nginx started$/m, 'child: nginx failing to start fails the block');
 like($out, qr/^# .*\[emerg\].*invalid number of arguments in "return"/m, 'child: nginx output is shown');
 
+$out = run_child(<<'T', 'master_on(); workers(2); repeat_each(2); check_accum_error_log();');
+=== TEST 1: master process, accumulated error.log
+--- config
+--- request
+GET /missing-acc
+--- error_code: 404
+--- grep_error_log eval
+qr/missing-acc" failed/
+--- grep_error_log_out eval
+[qq{missing-acc" failed\n}, qq{missing-acc" failed\n} x 2]
+T
+like($out, qr/^ok \d+ - TEST 1: master process, accumulated error.log \(repeat 1\) - grep_error_log_out$/m,
+    'child: check_accum_error_log and per-repetition grep_error_log_out');
+unlike($out, qr/^not ok/m, 'child: master_on and workers(2) run cleanly');
+
 __DATA__
 
 === TEST 1: return body, status, headers
@@ -180,6 +196,7 @@ my @in_order = (
     (map { "load_module $_;\n" } split ' ', $ENV{TEST_NGINX_LOAD_MODULES} // ''),
     "worker_processes 1;\nmaster_process ",    # off, unless TEST_NGINX_MASTER_PROCESS
     "\nerror_log $r/logs/error.log " . ($ENV{TEST_NGINX_LOG_LEVEL} || 'debug') . ";\npid $r/logs/nginx.pid;\n",
+    qq{\nenv "HARNESS_ENV_TO_NGINX=1";\n},
     "\n    env HARNESS_MAIN_MARKER;\n",
     "\nevents {\n    worker_connections ",
     "\nhttp {\n    access_log $r/logs/access.log;\n    default_type text/plain;\n    keepalive_timeout 68000ms;\n",
