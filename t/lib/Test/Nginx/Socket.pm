@@ -410,9 +410,10 @@ sub stop_nginx {
     delete $Live{server};
     for my $step ([SIGQUIT, $UseValgrind ? 60 : 3], [SIGTERM, 2], [SIGKILL, 5]) {
         my ($sig, $wait) = @$step;
-        kill $sig, $sig == SIGKILL ? -$pid : $pid;
         my $deadline = time + $wait;
-        while (time < $deadline) {
+        for (my $i = 0; time < $deadline; $i++) {
+            # repeated: a signal that lands just before epoll_wait() is not noticed
+            kill $sig, $sig == SIGKILL ? -$pid : $pid if $i % 50 == 0;
             if (waitpid($pid, WNOHANG) == $pid) {
                 $srv->{crash} //= exit_problem($?, $sig == SIGQUIT ? 0 : $sig);
                 return;
