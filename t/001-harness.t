@@ -4,6 +4,8 @@ use Test::Nginx::Socket 'no_plan';
 # features only (works with or without TEST_NGINX_LOAD_MODULES).
 
 use File::Temp qw(tempdir);
+use IO::Select;
+use IO::Socket::INET;
 
 repeat_each(2);
 no_shuffle();
@@ -36,7 +38,20 @@ Test::Nginx::Socket::add_block_handler(sub {
     }
 });
 
+# Preprocessor: takes the block's first random port, so the harness must pick another.
+our @occupied;
+add_block_preprocessor(sub {
+    my ($block) = @_;
+    return unless defined $block->occupy_rand_port;
+    push @occupied, IO::Socket::INET->new(
+        LocalAddr => '127.0.0.1', LocalPort => $ENV{TEST_NGINX_RAND_PORT_1}, Proto => 'tcp', Listen => 1,
+    ) // die "cannot occupy port $ENV{TEST_NGINX_RAND_PORT_1}: $!";
+});
+
 run_tests();
+
+is(scalar @occupied, 1, 'preprocessor ran once for its block');
+isnt($occupied[0]->sockport, $ENV{TEST_NGINX_RAND_PORT_1}, 'a port found taken was replaced');
 
 # Every block that starts nginx ran twice (repeat_each), and handlers saw each run.
 my @started = grep { !grep { defined } $_->must_die, $_->skip_eval, $_->skip_nginx } blocks();
@@ -597,3 +612,17 @@ GET /t
     this_would_not_start;
 --- request
 GET /t
+
+
+
+=== TEST 31: a random port taken meanwhile is replaced
+--- occupy_rand_port
+--- config
+    location = /up { proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1; }
+--- tcp_listen: $TEST_NGINX_RAND_PORT_1
+--- tcp_reply eval
+"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n"
+--- request
+GET /up
+--- response_body
+ok

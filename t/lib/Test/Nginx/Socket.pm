@@ -29,7 +29,8 @@ our @EXPORT = qw(
 our @FATAL_PATTERNS = (
     qr/exited on signal/,
     qr/AddressSanitizer|LeakSanitizer|runtime error:/,
-    qr/^==\d+== (?:Invalid |Conditional jump|Use of uninitialised|Syscall param|Mismatched |Source and destination overlap|.* are definitely lost)/,
+    qr/^==\d+== (?:Invalid |Conditional jump|Use of uninitialised|Syscall param|Mismatched )/,
+    qr/^==\d+== (?:Source and destination overlap|.* are definitely lost)/,
 );
 
 # Severities that fail a block unless one of its error_log patterns expects the line.
@@ -190,7 +191,8 @@ sub run_repetition {
     $srv->{err_pos} += length $stderr;
     $scan .= $stderr;
 
-    my @bad = fatal_log_lines($scan, log_patterns(scalar $block->error_log), log_patterns(scalar $block->shutdown_error_log));
+    my @expected = map { log_patterns(scalar $block->$_) } qw(error_log shutdown_error_log);
+    my @bad = fatal_log_lines($scan, @expected);
     push @bad, $srv->{crash} if $srv->{crash};
     ok(!@bad, "$name - no alert, crit, emerg, sanitizer report or crash")
         or diag(join "\n", @bad[0 .. min($#bad, 19)]);
@@ -517,7 +519,8 @@ sub send_requests {
         my $sfx = @exchanges > 1 ? " (req $i)" : '';
         if (!defined $block->abort) {
             fail("$name - request timed out after ${\ $ctx->timeout }s$sfx") if $x->{timed_out};
-            fail("$name - $x->{error}$sfx") if $x->{error} && !($x->{truncated} && defined $block->ignore_response);
+            my $excused = $x->{truncated} && defined $block->ignore_response;
+            fail("$name - $x->{error}$sfx") if $x->{error} && !$excused;
         }
         push @{ $ctx->{responses} }, @{ $x->{responses} };
         close $ctx->{socket} if $ctx->{socket};
@@ -537,7 +540,10 @@ sub request_plan {
         my @reqs = map {
             build_request($list->[$_], more_headers($block, $_), $_ < $#$list ? 'keep-alive' : 'close')
         } 0 .. $#$list;
-        return { packets => [{ value => join '', map { $_->{bytes} } @reqs }], methods => [map { $_->{method} } @reqs] };
+        return {
+            packets => [{ value => join '', map { $_->{bytes} } @reqs }],
+            methods => [map { $_->{method} } @reqs],
+        };
     }
     my $request = $block->request // return;
     my @requests = ref $request eq 'ARRAY' ? @$request : ($request);
@@ -562,7 +568,8 @@ sub split_request {
     for my $i (0 .. $#values) {
         $orig += length $values[$i];
         my $end = $i == $#values ? length $req->{bytes} : $req->{map}->($orig);
-        push @packets, { %{ ref $parts->[$i] ? $parts->[$i] : {} }, value => substr($req->{bytes}, $prev, $end - $prev) };
+        my %packet = ref $parts->[$i] ? %{ $parts->[$i] } : ();
+        push @packets, { %packet, value => substr($req->{bytes}, $prev, $end - $prev) };
         $prev = $end;
     }
     return { packets => \@packets, methods => [$req->{method}] };
@@ -587,7 +594,8 @@ sub build_request {
     if ($headers !~ /^Transfer-Encoding\s*:\s*chunked/mi) {
         $lead = length(($body =~ /\A(\s*)/)[0]);
         $body =~ s/^\s+|\s+$//g;
-        $fields .= 'Content-Length: ' . length($body) . "\r\n" if length $body && $headers !~ /^Content-Length\s*:/mi;
+        $fields .= 'Content-Length: ' . length($body) . "\r\n"
+            if length $body && $headers !~ /^Content-Length\s*:/mi;
     }
     my $body_at = length($head) + length($fields) + 4;
     my $line_len = length($line // '');
