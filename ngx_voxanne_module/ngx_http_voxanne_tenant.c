@@ -27,8 +27,15 @@ typedef struct {
     ngx_str_t                        name;
     ngx_uint_t                       min;    /* arguments */
     ngx_uint_t                       max;
+    ngx_uint_t                       repeat; /* may appear more than once */
     ngx_http_voxanne_tenant_set_pt   set;
 } ngx_http_voxanne_tenant_directive_t;
+
+
+typedef struct {
+    ngx_http_voxanne_tenant_t       *tenant;
+    ngx_uint_t                       seen;   /* a bit per directive */
+} ngx_http_voxanne_tenant_parse_t;
 
 
 static char *ngx_http_voxanne_tenant(ngx_conf_t *cf, ngx_command_t *dummy,
@@ -72,23 +79,24 @@ static ngx_uint_t ngx_http_voxanne_chars(u_char *p, size_t len,
 
 static ngx_http_voxanne_tenant_directive_t  ngx_http_voxanne_tenant_directives[]
     = {
-    { ngx_string("org_id"), 1, 1, ngx_http_voxanne_tenant_org_id },
-    { ngx_string("numbers"), 1, 64, ngx_http_voxanne_tenant_numbers },
-    { ngx_string("twilio_account_sid"), 1, 1,
+    { ngx_string("org_id"), 1, 1, 0, ngx_http_voxanne_tenant_org_id },
+    { ngx_string("numbers"), 1, 64, 1, ngx_http_voxanne_tenant_numbers },
+    { ngx_string("twilio_account_sid"), 1, 1, 0,
       ngx_http_voxanne_tenant_account },
-    { ngx_string("twilio_auth_token_file"), 1, 1,
+    { ngx_string("twilio_auth_token_file"), 1, 1, 1,
       ngx_http_voxanne_tenant_token },
-    { ngx_string("public_url"), 1, 1, ngx_http_voxanne_tenant_url },
-    { ngx_string("timezone"), 1, 1, ngx_http_voxanne_tenant_timezone },
-    { ngx_string("hours"), 2, 64, ngx_http_voxanne_tenant_hours },
-    { ngx_string("closed"), 1, 366, ngx_http_voxanne_tenant_closed },
-    { ngx_string("max_calls"), 1, 1, ngx_http_voxanne_tenant_max_calls },
-    { ngx_string("busy"), 1, 1, ngx_http_voxanne_tenant_busy },
-    { ngx_string("after_hours"), 1, 2, ngx_http_voxanne_tenant_after_hours },
-    { ngx_string("fallback"), 1, 2, ngx_http_voxanne_tenant_fallback },
-    { ngx_string("voicemail_greeting"), 1, 1,
+    { ngx_string("public_url"), 1, 1, 0, ngx_http_voxanne_tenant_url },
+    { ngx_string("timezone"), 1, 1, 0, ngx_http_voxanne_tenant_timezone },
+    { ngx_string("hours"), 2, 64, 0, ngx_http_voxanne_tenant_hours },
+    { ngx_string("closed"), 1, 366, 1, ngx_http_voxanne_tenant_closed },
+    { ngx_string("max_calls"), 1, 1, 0, ngx_http_voxanne_tenant_max_calls },
+    { ngx_string("busy"), 1, 1, 0, ngx_http_voxanne_tenant_busy },
+    { ngx_string("after_hours"), 1, 2, 0,
+      ngx_http_voxanne_tenant_after_hours },
+    { ngx_string("fallback"), 1, 2, 0, ngx_http_voxanne_tenant_fallback },
+    { ngx_string("voicemail_greeting"), 1, 1, 0,
       ngx_http_voxanne_tenant_greeting },
-    { ngx_null_string, 0, 0, NULL }
+    { ngx_null_string, 0, 0, 0, NULL }
 };
 
 
@@ -106,8 +114,9 @@ ngx_http_voxanne_tenant_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     char                        *rv;
     ngx_str_t                   *value;
     ngx_uint_t                   i;
-    ngx_conf_t                   save;
-    ngx_http_voxanne_tenant_t   *t, **tp;
+    ngx_conf_t                        save;
+    ngx_http_voxanne_tenant_t        *t, **tp;
+    ngx_http_voxanne_tenant_parse_t   parse;
 
     value = cf->args->elts;
 
@@ -160,9 +169,12 @@ ngx_http_voxanne_tenant_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     *tp = t;
 
+    parse.tenant = t;
+    parse.seen = 0;
+
     save = *cf;
     cf->handler = ngx_http_voxanne_tenant;
-    cf->handler_conf = (char *) t;
+    cf->handler_conf = (char *) &parse;
 
     rv = ngx_conf_parse(cf, NULL);
 
@@ -223,12 +235,14 @@ ngx_http_voxanne_tenant_init(ngx_conf_t *cf,
 static char *
 ngx_http_voxanne_tenant(ngx_conf_t *cf, ngx_command_t *dummy, void *conf)
 {
-    ngx_http_voxanne_tenant_t *t = (ngx_http_voxanne_tenant_t *) conf;
+    ngx_http_voxanne_tenant_parse_t *parse = (void *) conf;
 
     ngx_str_t                            *value;
-    ngx_uint_t                            n;
+    ngx_uint_t                            n, bit;
+    ngx_http_voxanne_tenant_t            *t;
     ngx_http_voxanne_tenant_directive_t  *d;
 
+    t = parse->tenant;
     value = cf->args->elts;
     n = cf->args->nelts - 1;
 
@@ -246,6 +260,17 @@ ngx_http_voxanne_tenant(ngx_conf_t *cf, ngx_command_t *dummy, void *conf)
                                "of tenant \"%V\"", &value[0], &t->name);
             return NGX_CONF_ERROR;
         }
+
+        bit = (ngx_uint_t) 1 << (d - ngx_http_voxanne_tenant_directives);
+
+        if ((parse->seen & bit) && !d->repeat) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "duplicate \"%V\" in tenant \"%V\"",
+                               &value[0], &t->name);
+            return NGX_CONF_ERROR;
+        }
+
+        parse->seen |= bit;
 
         return d->set(cf, t, &value[1], n);
     }
@@ -297,12 +322,6 @@ ngx_http_voxanne_tenant_org_id(ngx_conf_t *cf, ngx_http_voxanne_tenant_t *t,
     ngx_str_t *value, ngx_uint_t n)
 {
     ngx_uint_t  i;
-
-    if (t->org_id.len) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "duplicate org_id in tenant \"%V\"", &t->name);
-        return NGX_CONF_ERROR;
-    }
 
     /* 8-4-4-4-12 lowercase hex digits */
 
@@ -538,12 +557,6 @@ ngx_http_voxanne_tenant_hours(ngx_conf_t *cf, ngx_http_voxanne_tenant_t *t,
     ngx_str_t *value, ngx_uint_t n)
 {
     ngx_uint_t  i;
-
-    if (t->hours.nranges) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "duplicate hours in tenant \"%V\"", &t->name);
-        return NGX_CONF_ERROR;
-    }
 
     for (i = 0; i < n; i++) {
         if (ngx_http_voxanne_hours_add(&t->hours, &value[i]) != NGX_OK) {

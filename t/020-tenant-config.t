@@ -301,3 +301,34 @@ invalid number of arguments in "timezone" of tenant "clinic-a"
 --- must_die
 --- error_log
 "voxanne_tenant" directive is not allowed here
+
+
+
+=== TEST 27: a single-valued directive given twice
+--- http_config eval: ::broken("        timezone", "        public_url https://other.example.com;\n        timezone")
+--- user_files eval: $::files
+--- must_die
+--- error_log
+duplicate "public_url" in tenant "clinic-a"
+
+
+
+=== TEST 28: hours given twice
+--- http_config eval: ::broken("        closed", "        hours sun 10:00-12:00;\n        closed")
+--- user_files eval: $::files
+--- must_die
+--- error_log
+duplicate "hours" in tenant "clinic-a"
+
+
+
+=== TEST 29: numbers and closed may repeat
+--- http_config eval: ::broken("        closed", "        numbers +15550107777;\n        closed 2027-07-04;\n        closed")
+--- user_files eval: $::files
+--- config
+    location = /healthz { voxanne_health; }
+--- request
+GET /healthz
+--- error_code: 200
+--- no_error_log
+[error]
