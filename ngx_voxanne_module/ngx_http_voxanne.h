@@ -17,6 +17,10 @@
 #include "ngx_http_voxanne_signature.h"
 #include "ngx_http_voxanne_tz.h"
 #include "ngx_http_voxanne_hours.h"
+#include "ngx_http_voxanne_limit.h"
+#include "ngx_http_voxanne_twiml.h"
+#include "ngx_http_voxanne_calls.h"
+#include "ngx_http_voxanne_token.h"
 
 
 #define NGX_HTTP_VOXANNE_VERSION  "0.1.0"
@@ -52,6 +56,8 @@ typedef struct {
     ngx_http_voxanne_action_t   after_hours;
     ngx_http_voxanne_action_t   fallback;
     ngx_str_t                   voicemail_greeting;
+    ngx_http_voxanne_limit_t    limit;         /* key: the tenant name */
+    ngx_http_voxanne_limit_t    caller_limit;  /* key: name "/" From */
 } ngx_http_voxanne_tenant_t;
 
 
@@ -59,7 +65,28 @@ typedef struct {
     ngx_array_t                 tenants;       /* ngx_http_voxanne_tenant_t * */
     ngx_hash_t                  numbers;       /* E.164 -> tenant */
     ngx_hash_keys_arrays_t     *keys;          /* while parsing */
+    ngx_shm_zone_t             *calls;         /* the call table */
+    size_t                      calls_size;
+    time_t                      stream_timeout;
 } ngx_http_voxanne_main_conf_t;
+
+
+typedef enum {
+    NGX_HTTP_VOXANNE_ROUTE_NONE = 0,
+    NGX_HTTP_VOXANNE_ROUTE_VOICE,
+    NGX_HTTP_VOXANNE_ROUTE_STREAM_ENDED,
+    NGX_HTTP_VOXANNE_ROUTE_STATUS,
+    NGX_HTTP_VOXANNE_ROUTE_RECORDING
+} ngx_http_voxanne_route_e;
+
+
+typedef struct {
+    ngx_uint_t                  route;         /* ngx_http_voxanne_route_e */
+    ngx_str_t                   tenant_name;   /* route tenant=NAME */
+    ngx_http_voxanne_tenant_t  *tenant;
+    size_t                      body_max;
+    ngx_http_core_loc_conf_t   *clcf;          /* of a route's location */
+} ngx_http_voxanne_loc_conf_t;
 
 
 extern ngx_module_t  ngx_http_voxanne_module;
@@ -67,6 +94,7 @@ extern ngx_module_t  ngx_http_voxanne_module;
 
 #include "ngx_http_voxanne_tenant.h"
 #include "ngx_http_voxanne_health.h"
+#include "ngx_http_voxanne_twilio.h"
 
 
 #endif /* _NGX_HTTP_VOXANNE_H_INCLUDED_ */

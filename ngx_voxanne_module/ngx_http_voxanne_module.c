@@ -10,8 +10,14 @@
 #include "ngx_http_voxanne.h"
 
 
+static ngx_int_t ngx_http_voxanne_preconfiguration(ngx_conf_t *cf);
 static void *ngx_http_voxanne_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_voxanne_init_main_conf(ngx_conf_t *cf, void *conf);
+static ngx_int_t ngx_http_voxanne_calls_zone(ngx_conf_t *cf,
+    ngx_http_voxanne_main_conf_t *vmcf);
+static void *ngx_http_voxanne_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_voxanne_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
 static char *ngx_http_voxanne_health(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
@@ -25,6 +31,20 @@ static ngx_command_t  ngx_http_voxanne_commands[] = {
       0,
       NULL },
 
+    { ngx_string("voxanne_call_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_voxanne_main_conf_t, calls_size),
+      NULL },
+
+    { ngx_string("voxanne_stream_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_voxanne_main_conf_t, stream_timeout),
+      NULL },
+
     { ngx_string("voxanne_health"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_voxanne_health,
@@ -32,12 +52,26 @@ static ngx_command_t  ngx_http_voxanne_commands[] = {
       0,
       NULL },
 
+    { ngx_string("voxanne_twilio"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      ngx_http_voxanne_twilio,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("voxanne_body_max"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voxanne_loc_conf_t, body_max),
+      NULL },
+
       ngx_null_command
 };
 
 
 static ngx_http_module_t  ngx_http_voxanne_module_ctx = {
-    NULL,                                  /* preconfiguration */
+    ngx_http_voxanne_preconfiguration,     /* preconfiguration */
     NULL,                                  /* postconfiguration */
 
     ngx_http_voxanne_create_main_conf,     /* create main configuration */
@@ -46,8 +80,8 @@ static ngx_http_module_t  ngx_http_voxanne_module_ctx = {
     NULL,                                  /* create server configuration */
     NULL,                                  /* merge server configuration */
 
-    NULL,                                  /* create location configuration */
-    NULL                                   /* merge location configuration */
+    ngx_http_voxanne_create_loc_conf,      /* create location configuration */
+    ngx_http_voxanne_merge_loc_conf        /* merge location configuration */
 };
 
 
@@ -67,6 +101,13 @@ ngx_module_t  ngx_http_voxanne_module = {
 };
 
 
+static ngx_int_t
+ngx_http_voxanne_preconfiguration(ngx_conf_t *cf)
+{
+    return ngx_http_voxanne_twilio_variables(cf);
+}
+
+
 static void *
 ngx_http_voxanne_create_main_conf(ngx_conf_t *cf)
 {
@@ -81,7 +122,11 @@ ngx_http_voxanne_create_main_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     vmcf->numbers = { NULL, 0 };
+     *     vmcf->calls = NULL;
      */
+
+    vmcf->calls_size = NGX_CONF_UNSET_SIZE;
+    vmcf->stream_timeout = NGX_CONF_UNSET;
 
     if (ngx_array_init(&vmcf->tenants, cf->pool, 4,
                        sizeof(ngx_http_voxanne_tenant_t *))
@@ -117,7 +162,101 @@ ngx_http_voxanne_init_main_conf(ngx_conf_t *cf, void *conf)
 
     vmcf->keys = NULL;
 
-    return rv;
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    ngx_conf_init_size_value(vmcf->calls_size, 1024 * 1024);
+    ngx_conf_init_value(vmcf->stream_timeout, 30);
+
+    if (vmcf->tenants.nelts
+        && ngx_http_voxanne_calls_zone(cf, vmcf) != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* the call table every worker shares, kept across reloads */
+
+static ngx_int_t
+ngx_http_voxanne_calls_zone(ngx_conf_t *cf,
+    ngx_http_voxanne_main_conf_t *vmcf)
+{
+    ngx_str_t                      name;
+    ngx_http_voxanne_calls_ctx_t  *ctx;
+
+    if (vmcf->calls_size < 8 * ngx_pagesize) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "voxanne_call_zone of %uz bytes is too small, "
+                           "at least %uz bytes are needed",
+                           vmcf->calls_size, 8 * ngx_pagesize);
+        return NGX_ERROR;
+    }
+
+    ctx = ngx_pcalloc(cf->pool, sizeof(ngx_http_voxanne_calls_ctx_t));
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->ttl = vmcf->stream_timeout;
+
+    ngx_str_set(&name, "voxanne_calls");
+
+    vmcf->calls = ngx_shared_memory_add(cf, &name, vmcf->calls_size,
+                                        &ngx_http_voxanne_module);
+    if (vmcf->calls == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (vmcf->calls->data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "shared zone \"%V\" is reserved for the call "
+                           "table", &name);
+        return NGX_ERROR;
+    }
+
+    vmcf->calls->init = ngx_http_voxanne_calls_init_zone;
+    vmcf->calls->data = ctx;
+
+    return NGX_OK;
+}
+
+
+static void *
+ngx_http_voxanne_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_voxanne_loc_conf_t  *vlcf;
+
+    vlcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_voxanne_loc_conf_t));
+    if (vlcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     vlcf->route = NGX_HTTP_VOXANNE_ROUTE_NONE;
+     *     vlcf->tenant_name = { 0, NULL };
+     *     vlcf->tenant = NULL;
+     *     vlcf->clcf = NULL;
+     */
+
+    vlcf->body_max = NGX_CONF_UNSET_SIZE;
+
+    return vlcf;
+}
+
+
+static char *
+ngx_http_voxanne_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_voxanne_loc_conf_t *prev = parent;
+    ngx_http_voxanne_loc_conf_t *conf = child;
+
+    return ngx_http_voxanne_twilio_merge(cf, prev, conf);
 }
 
 

@@ -120,6 +120,21 @@ ngx_http_voxanne_tenant_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     value = cf->args->elts;
 
+    /* the name goes into URLs, stream tokens and the shared call table */
+
+    if (value[1].len == 0 || value[1].len > NGX_HTTP_VOXANNE_TOKEN_TENANT_MAX
+        || !ngx_http_voxanne_chars(value[1].data, value[1].len,
+                                   "abcdefghijklmnopqrstuvwxyz"
+                                   "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                   "0123456789_-"))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid tenant name \"%V\", 1 to %d letters, "
+                           "digits, \"_\" or \"-\" are expected", &value[1],
+                           NGX_HTTP_VOXANNE_TOKEN_TENANT_MAX);
+        return NGX_CONF_ERROR;
+    }
+
     tp = vmcf->tenants.elts;
 
     for (i = 0; i < vmcf->tenants.nelts; i++) {

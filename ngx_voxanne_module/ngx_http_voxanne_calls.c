@@ -1,0 +1,463 @@
+
+/*
+ * Copyright (C) 2026 Voxanne Edge authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include "ngx_http_voxanne.h"
+
+
+typedef struct {
+    ngx_str_node_t                    sn;       /* the tenant name */
+    ngx_uint_t                        active;   /* calls holding a slot */
+    u_char                            data[1];
+} ngx_http_voxanne_calls_tenant_t;
+
+
+typedef struct {
+    ngx_str_node_t                    sn;       /* the CallSid */
+    ngx_queue_t                       queue;    /* by expiry, newest first */
+    time_t                            expires;
+    ngx_int_t                         seq;      /* the last SequenceNumber */
+    ngx_uint_t                        status;
+    ngx_uint_t                        active;   /* holds a tenant slot */
+    ngx_http_voxanne_calls_tenant_t  *tenant;
+    u_char                            data[1];
+} ngx_http_voxanne_call_t;
+
+
+struct ngx_http_voxanne_calls_sh_s {
+    ngx_rbtree_t                      calls;
+    ngx_rbtree_node_t                 calls_sentinel;
+    ngx_rbtree_t                      tenants;
+    ngx_rbtree_node_t                 tenants_sentinel;
+    ngx_queue_t                       queue;
+};
+
+
+static ngx_http_voxanne_call_t *ngx_http_voxanne_calls_find(
+    ngx_http_voxanne_calls_ctx_t *ctx, ngx_str_t *tenant, ngx_str_t *sid);
+static ngx_http_voxanne_calls_tenant_t *ngx_http_voxanne_calls_tenant(
+    ngx_http_voxanne_calls_ctx_t *ctx, ngx_str_t *name);
+static void ngx_http_voxanne_calls_release(ngx_http_voxanne_calls_ctx_t *ctx,
+    ngx_http_voxanne_call_t *call);
+static void ngx_http_voxanne_calls_expire(ngx_http_voxanne_calls_ctx_t *ctx);
+
+
+ngx_str_t  ngx_http_voxanne_call_statuses[] = {
+    ngx_string("queued"),
+    ngx_string("initiated"),
+    ngx_string("ringing"),
+    ngx_string("in-progress"),
+    ngx_string("completed"),
+    ngx_string("busy"),
+    ngx_string("failed"),
+    ngx_string("no-answer"),
+    ngx_string("canceled"),
+    ngx_null_string
+};
+
+
+/*
+ * The order a call moves through: an update to a lower rank is a callback
+ * that arrived late, and the call never moves back.
+ */
+
+static ngx_uint_t  ngx_http_voxanne_call_ranks[] = {
+    0,  /* queued */
+    0,  /* initiated */
+    1,  /* ringing */
+    2,  /* in-progress */
+    3,  /* completed */
+    3,  /* busy */
+    3,  /* failed */
+    3,  /* no-answer */
+    3   /* canceled */
+};
+
+#define NGX_HTTP_VOXANNE_CALL_FINAL  3
+
+
+ngx_int_t
+ngx_http_voxanne_calls_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_http_voxanne_calls_ctx_t  *octx = data;
+
+    size_t                         len;
+    ngx_http_voxanne_calls_ctx_t  *ctx;
+
+    ctx = shm_zone->data;
+
+    if (octx) {
+        ctx->sh = octx->sh;
+        ctx->shpool = octx->shpool;
+
+        return NGX_OK;
+    }
+
+    ctx->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (shm_zone->shm.exists) {
+        ctx->sh = ctx->shpool->data;
+
+        return NGX_OK;
+    }
+
+    ctx->sh = ngx_slab_alloc(ctx->shpool, sizeof(ngx_http_voxanne_calls_sh_t));
+    if (ctx->sh == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->shpool->data = ctx->sh;
+
+    ngx_rbtree_init(&ctx->sh->calls, &ctx->sh->calls_sentinel,
+                    ngx_str_rbtree_insert_value);
+    ngx_rbtree_init(&ctx->sh->tenants, &ctx->sh->tenants_sentinel,
+                    ngx_str_rbtree_insert_value);
+    ngx_queue_init(&ctx->sh->queue);
+
+    len = sizeof(" in voxanne calls zone \"\"") + shm_zone->shm.name.len;
+
+    ctx->shpool->log_ctx = ngx_slab_alloc(ctx->shpool, len);
+    if (ctx->shpool->log_ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(ctx->shpool->log_ctx, " in voxanne calls zone \"%V\"%Z",
+                &shm_zone->shm.name);
+
+    ctx->shpool->log_nomem = 0;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_voxanne_calls_status_parse(ngx_str_t *s)
+{
+    ngx_str_t  *st;
+
+    for (st = ngx_http_voxanne_call_statuses; st->len; st++) {
+        if (st->len == s->len && ngx_strncmp(st->data, s->data, s->len) == 0) {
+            return st - ngx_http_voxanne_call_statuses;
+        }
+    }
+
+    return NGX_ERROR;
+}
+
+
+/*
+ * Registers a call that the voice webhook answers.  NGX_OK: a new call
+ * holding one of the tenant's slots; NGX_DECLINED: Twilio retried the
+ * webhook of a call already known; NGX_BUSY: the tenant is at max (0 is no
+ * limit); NGX_ERROR: the zone is full or the CallSid is another tenant's.
+ */
+
+ngx_int_t
+ngx_http_voxanne_calls_start(ngx_shm_zone_t *shm_zone, ngx_str_t *tenant,
+    ngx_uint_t max, ngx_str_t *sid, ngx_uint_t status, ngx_log_t *log)
+{
+    ngx_int_t                         rc;
+    ngx_http_voxanne_call_t          *call;
+    ngx_http_voxanne_calls_ctx_t     *ctx;
+    ngx_http_voxanne_calls_tenant_t  *t;
+
+    ctx = shm_zone->data;
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    ngx_http_voxanne_calls_expire(ctx);
+
+    call = (ngx_http_voxanne_call_t *)
+               ngx_str_rbtree_lookup(&ctx->sh->calls, sid,
+                                     ngx_crc32_short(sid->data, sid->len));
+
+    if (call) {
+        if (call->tenant->sn.str.len == tenant->len
+            && ngx_strncmp(call->tenant->sn.str.data, tenant->data,
+                           tenant->len) == 0)
+        {
+            rc = NGX_DECLINED;
+
+        } else {
+            ngx_log_error(NGX_LOG_ERR, log, 0,
+                          "voxanne: call %V of tenant \"%V\" is already "
+                          "registered to another tenant", sid, tenant);
+            rc = NGX_ERROR;
+        }
+
+        goto done;
+    }
+
+    t = ngx_http_voxanne_calls_tenant(ctx, tenant);
+    if (t == NULL) {
+        rc = NGX_ERROR;
+        goto done;
+    }
+
+    if (max && t->active >= max) {
+        rc = NGX_BUSY;
+        goto done;
+    }
+
+    call = ngx_slab_alloc_locked(ctx->shpool,
+                                 offsetof(ngx_http_voxanne_call_t, data)
+                                 + sid->len);
+    if (call == NULL) {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "voxanne: no memory for call %V in calls zone \"%V\"",
+                      sid, &shm_zone->shm.name);
+        rc = NGX_ERROR;
+        goto done;
+    }
+
+    ngx_memcpy(call->data, sid->data, sid->len);
+
+    call->sn.node.key = ngx_crc32_short(sid->data, sid->len);
+    call->sn.str.data = call->data;
+    call->sn.str.len = sid->len;
+    call->expires = ngx_time() + ctx->ttl;
+    call->seq = -1;
+    call->status = status;
+    call->active = 1;
+    call->tenant = t;
+
+    ngx_rbtree_insert(&ctx->sh->calls, &call->sn.node);
+    ngx_queue_insert_head(&ctx->sh->queue, &call->queue);
+
+    t->active++;
+
+    rc = NGX_OK;
+
+done:
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    return rc;
+}
+
+
+/*
+ * A status callback.  NGX_OK: applied, *prev is the status before;
+ * NGX_DECLINED: late or repeated (an older SequenceNumber or a lower rank),
+ * the call is left as it is; NGX_ABORT: no such call of this tenant.
+ * A final status releases the call's slot.
+ */
+
+ngx_int_t
+ngx_http_voxanne_calls_status(ngx_shm_zone_t *shm_zone, ngx_str_t *tenant,
+    ngx_str_t *sid, ngx_uint_t status, ngx_int_t seq, ngx_uint_t *prev)
+{
+    ngx_int_t                      rc;
+    ngx_uint_t                     rank, old;
+    ngx_http_voxanne_call_t       *call;
+    ngx_http_voxanne_calls_ctx_t  *ctx;
+
+    ctx = shm_zone->data;
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    ngx_http_voxanne_calls_expire(ctx);
+
+    call = ngx_http_voxanne_calls_find(ctx, tenant, sid);
+
+    if (call == NULL) {
+        rc = NGX_ABORT;
+        goto done;
+    }
+
+    *prev = call->status;
+
+    rank = ngx_http_voxanne_call_ranks[status];
+    old = ngx_http_voxanne_call_ranks[call->status];
+
+    if ((seq >= 0 && seq <= call->seq) || rank < old
+        || (rank == old && (status == call->status
+                            || rank == NGX_HTTP_VOXANNE_CALL_FINAL)))
+    {
+        rc = NGX_DECLINED;
+        goto done;
+    }
+
+    if (seq >= 0) {
+        call->seq = seq;
+    }
+
+    call->status = status;
+
+    if (rank == NGX_HTTP_VOXANNE_CALL_FINAL) {
+        ngx_http_voxanne_calls_release(ctx, call);
+    }
+
+    rc = NGX_OK;
+
+done:
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    return rc;
+}
+
+
+/*
+ * The media stream of a call has ended: its slot is released.  NGX_OK,
+ * NGX_DECLINED when it was released already, NGX_ABORT when the call is
+ * not known.
+ */
+
+ngx_int_t
+ngx_http_voxanne_calls_end(ngx_shm_zone_t *shm_zone, ngx_str_t *tenant,
+    ngx_str_t *sid)
+{
+    ngx_int_t                      rc;
+    ngx_http_voxanne_call_t       *call;
+    ngx_http_voxanne_calls_ctx_t  *ctx;
+
+    ctx = shm_zone->data;
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    ngx_http_voxanne_calls_expire(ctx);
+
+    call = ngx_http_voxanne_calls_find(ctx, tenant, sid);
+
+    if (call == NULL) {
+        rc = NGX_ABORT;
+
+    } else if (!call->active) {
+        rc = NGX_DECLINED;
+
+    } else {
+        ngx_http_voxanne_calls_release(ctx, call);
+        rc = NGX_OK;
+    }
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    return rc;
+}
+
+
+static ngx_http_voxanne_call_t *
+ngx_http_voxanne_calls_find(ngx_http_voxanne_calls_ctx_t *ctx,
+    ngx_str_t *tenant, ngx_str_t *sid)
+{
+    ngx_str_t                *name;
+    ngx_http_voxanne_call_t  *call;
+
+    call = (ngx_http_voxanne_call_t *)
+               ngx_str_rbtree_lookup(&ctx->sh->calls, sid,
+                                     ngx_crc32_short(sid->data, sid->len));
+
+    if (call == NULL) {
+        return NULL;
+    }
+
+    /* a tenant never sees another tenant's calls */
+
+    name = &call->tenant->sn.str;
+
+    if (name->len != tenant->len
+        || ngx_strncmp(name->data, tenant->data, tenant->len) != 0)
+    {
+        return NULL;
+    }
+
+    return call;
+}
+
+
+static ngx_http_voxanne_calls_tenant_t *
+ngx_http_voxanne_calls_tenant(ngx_http_voxanne_calls_ctx_t *ctx,
+    ngx_str_t *name)
+{
+    uint32_t                          hash;
+    ngx_http_voxanne_calls_tenant_t  *t;
+
+    hash = ngx_crc32_short(name->data, name->len);
+
+    t = (ngx_http_voxanne_calls_tenant_t *)
+            ngx_str_rbtree_lookup(&ctx->sh->tenants, name, hash);
+
+    if (t) {
+        return t;
+    }
+
+    t = ngx_slab_alloc_locked(ctx->shpool,
+                              offsetof(ngx_http_voxanne_calls_tenant_t, data)
+                              + name->len);
+    if (t == NULL) {
+        return NULL;
+    }
+
+    ngx_memcpy(t->data, name->data, name->len);
+
+    t->sn.node.key = hash;
+    t->sn.str.data = t->data;
+    t->sn.str.len = name->len;
+    t->active = 0;
+
+    ngx_rbtree_insert(&ctx->sh->tenants, &t->sn.node);
+
+    return t;
+}
+
+
+/*
+ * The call no longer holds a slot; its record stays for one more ttl, so
+ * that callbacks arriving late are recognised as late.
+ */
+
+static void
+ngx_http_voxanne_calls_release(ngx_http_voxanne_calls_ctx_t *ctx,
+    ngx_http_voxanne_call_t *call)
+{
+    if (call->active) {
+        call->active = 0;
+        call->tenant->active--;
+    }
+
+    call->expires = ngx_time() + ctx->ttl;
+
+    ngx_queue_remove(&call->queue);
+    ngx_queue_insert_head(&ctx->sh->queue, &call->queue);
+}
+
+
+/*
+ * Every record's expiry is "now + ttl" when it was last moved to the head,
+ * so the queue is in expiry order and the expired ones are at its tail.
+ * A call whose stream never arrived gives its slot back here.
+ */
+
+static void
+ngx_http_voxanne_calls_expire(ngx_http_voxanne_calls_ctx_t *ctx)
+{
+    time_t                    now;
+    ngx_queue_t              *q;
+    ngx_http_voxanne_call_t  *call;
+
+    now = ngx_time();
+
+    while (!ngx_queue_empty(&ctx->sh->queue)) {
+
+        q = ngx_queue_last(&ctx->sh->queue);
+        call = ngx_queue_data(q, ngx_http_voxanne_call_t, queue);
+
+        if (call->expires > now) {
+            return;
+        }
+
+        if (call->active) {
+            call->tenant->active--;
+        }
+
+        ngx_queue_remove(q);
+        ngx_rbtree_delete(&ctx->sh->calls, &call->sn.node);
+        ngx_slab_free_locked(ctx->shpool, call);
+    }
+}
