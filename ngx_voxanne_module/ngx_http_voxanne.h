@@ -17,6 +17,7 @@
 #include "ngx_http_voxanne_signature.h"
 #include "ngx_http_voxanne_tz.h"
 #include "ngx_http_voxanne_hours.h"
+#include "ngx_http_voxanne_limit.h"
 
 
 #define NGX_HTTP_VOXANNE_VERSION  "0.1.0"
@@ -52,6 +53,8 @@ typedef struct {
     ngx_http_voxanne_action_t   after_hours;
     ngx_http_voxanne_action_t   fallback;
     ngx_str_t                   voicemail_greeting;
+    ngx_http_voxanne_limit_t    limit;         /* key: the tenant name */
+    ngx_http_voxanne_limit_t    caller_limit;  /* key: name "/" From */
 } ngx_http_voxanne_tenant_t;
 
 
