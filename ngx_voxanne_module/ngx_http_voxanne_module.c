@@ -45,6 +45,13 @@ static ngx_command_t  ngx_http_voxanne_commands[] = {
       offsetof(ngx_http_voxanne_main_conf_t, stream_timeout),
       NULL },
 
+    { ngx_string("voxanne_limit_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_voxanne_limit_zone,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("voxanne_health"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_voxanne_health,

@@ -68,6 +68,13 @@ static char *ngx_http_voxanne_tenant_fallback(ngx_conf_t *cf,
     ngx_http_voxanne_tenant_t *t, ngx_str_t *value, ngx_uint_t n);
 static char *ngx_http_voxanne_tenant_greeting(ngx_conf_t *cf,
     ngx_http_voxanne_tenant_t *t, ngx_str_t *value, ngx_uint_t n);
+static char *ngx_http_voxanne_tenant_limit(ngx_conf_t *cf,
+    ngx_http_voxanne_tenant_t *t, ngx_str_t *value, ngx_uint_t n);
+static char *ngx_http_voxanne_tenant_caller_limit(ngx_conf_t *cf,
+    ngx_http_voxanne_tenant_t *t, ngx_str_t *value, ngx_uint_t n);
+static char *ngx_http_voxanne_tenant_limit_set(ngx_conf_t *cf,
+    ngx_http_voxanne_tenant_t *t, ngx_http_voxanne_limit_t *limit,
+    ngx_str_t *value, ngx_uint_t n);
 static char *ngx_http_voxanne_tenant_action(ngx_conf_t *cf,
     ngx_http_voxanne_action_t *action, ngx_str_t *value, ngx_uint_t n);
 static ngx_int_t ngx_http_voxanne_tenant_read(ngx_conf_t *cf,
@@ -96,6 +103,9 @@ static ngx_http_voxanne_tenant_directive_t  ngx_http_voxanne_tenant_directives[]
     { ngx_string("fallback"), 1, 2, 0, ngx_http_voxanne_tenant_fallback },
     { ngx_string("voicemail_greeting"), 1, 1, 0,
       ngx_http_voxanne_tenant_greeting },
+    { ngx_string("limit"), 1, 3, 0, ngx_http_voxanne_tenant_limit },
+    { ngx_string("caller_limit"), 1, 3, 0,
+      ngx_http_voxanne_tenant_caller_limit },
     { ngx_null_string, 0, 0, 0, NULL }
 };
 
@@ -162,6 +172,8 @@ ngx_http_voxanne_tenant_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
      *     t->timezone = { 0, NULL };
      *     t->hours.nranges = 0;
      *     t->voicemail_greeting = { 0, NULL };
+     *     t->limit.shm_zone = NULL;
+     *     t->caller_limit.shm_zone = NULL;
      */
 
     t->name = value[1];
@@ -203,7 +215,10 @@ ngx_http_voxanne_tenant_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-/* the number -> tenant hash, once every tenant block is parsed */
+/*
+ * Once every tenant block is parsed: the zones the limits name must have
+ * been declared (before or after the tenant), and the number -> tenant hash.
+ */
 
 char *
 ngx_http_voxanne_tenant_init(ngx_conf_t *cf,
@@ -212,11 +227,25 @@ ngx_http_voxanne_tenant_init(ngx_conf_t *cf,
     ngx_uint_t                   i, j;
     ngx_str_t                   *number;
     ngx_hash_init_t              hash;
+    ngx_shm_zone_t              *zones[2];
     ngx_http_voxanne_tenant_t  **tp;
 
     tp = vmcf->tenants.elts;
 
     for (i = 0; i < vmcf->tenants.nelts; i++) {
+        zones[0] = tp[i]->limit.shm_zone;
+        zones[1] = tp[i]->caller_limit.shm_zone;
+
+        for (j = 0; j < 2; j++) {
+            if (zones[j] && zones[j]->data == NULL) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "unknown voxanne_limit_zone \"%V\" "
+                                   "in tenant \"%V\"",
+                                   &zones[j]->shm.name, &tp[i]->name);
+                return NGX_CONF_ERROR;
+            }
+        }
+
         number = tp[i]->numbers.elts;
 
         for (j = 0; j < tp[i]->numbers.nelts; j++) {
@@ -693,6 +722,47 @@ ngx_http_voxanne_tenant_greeting(ngx_conf_t *cf, ngx_http_voxanne_tenant_t *t,
     t->voicemail_greeting = *value;
 
     return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_voxanne_tenant_limit(ngx_conf_t *cf, ngx_http_voxanne_tenant_t *t,
+    ngx_str_t *value, ngx_uint_t n)
+{
+    return ngx_http_voxanne_tenant_limit_set(cf, t, &t->limit, value, n);
+}
+
+
+static char *
+ngx_http_voxanne_tenant_caller_limit(ngx_conf_t *cf,
+    ngx_http_voxanne_tenant_t *t, ngx_str_t *value, ngx_uint_t n)
+{
+    return ngx_http_voxanne_tenant_limit_set(cf, t, &t->caller_limit, value,
+                                             n);
+}
+
+
+/* limit.c says what is wrong with which token; this adds where */
+
+static char *
+ngx_http_voxanne_tenant_limit_set(ngx_conf_t *cf, ngx_http_voxanne_tenant_t *t,
+    ngx_http_voxanne_limit_t *limit, ngx_str_t *value, ngx_uint_t n)
+{
+    char       *rv;
+    ngx_str_t  *args;
+
+    rv = ngx_http_voxanne_limit_parse(cf, limit, value, n);
+
+    if (rv == NGX_CONF_OK || rv == NGX_CONF_ERROR) {
+        return rv;
+    }
+
+    args = cf->args->elts;
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%s in \"%V\" of tenant \"%V\"",
+                       rv, &args[0], &t->name);
+
+    return NGX_CONF_ERROR;
 }
 
 
