@@ -384,3 +384,47 @@ qr/call ${\ ::sid(17)} tenant "clinic-a": ringing -> completed/
 --- error_code eval: [(200) x 6]
 --- response_headers eval
 [("X-Limit: passed") x 3, ("X-Limit: busy") x 3]
+
+
+
+=== TEST 20: the tenant's rate limit: over the burst, Reject busy, before any line is taken
+--- http_config eval
+"voxanne_limit_zone zone=webhooks:1m;\n" . ::tenant(limit => 'zone=webhooks rate=1r/m burst=1', max_calls => 2)
+--- user_files eval: $::files
+--- config eval: $::locations
+--- webhooks eval: [ map { ::call(::sid(40 + $_), from => "+1415555010$_") } 1 .. 3 ]
+--- error_code eval: [200, 200, 200]
+--- response_headers eval
+["X-Limit: passed", "X-Limit: passed", "X-Limit: limited"]
+--- response_body_like eval
+[$::connect, $::connect, qr{\A<\?xml[^>]+>\n<Response><Reject reason="busy"/></Response>\n\z}]
+--- error_log
+voxanne: tenant "clinic-a": call from "+14155550103" over the tenant's limit
+
+
+
+=== TEST 21: the per-caller limit holds one caller back, not the others
+--- http_config eval
+"voxanne_limit_zone zone=callers:1m;\n" . ::tenant(caller_limit => 'zone=callers rate=1r/m')
+--- user_files eval: $::files
+--- config eval: $::locations
+--- webhooks eval
+[ ::call(::sid(51), from => '+14155550111'), ::call(::sid(52), from => '+14155550111'),
+  ::call(::sid(53), from => '+14155550122') ]
+--- error_code eval: [200, 200, 200]
+--- response_headers eval
+["X-Limit: passed", "X-Limit: limited", "X-Limit: passed"]
+--- error_log
+voxanne: tenant "clinic-a": call from "+14155550111" over the caller limit
+
+
+
+=== TEST 22: a rate-limited request still needs a valid signature first
+--- http_config eval
+"voxanne_limit_zone zone=webhooks:1m;\n" . ::tenant(limit => 'zone=webhooks rate=1r/m')
+--- user_files eval: $::files
+--- config eval: $::locations
+--- webhooks eval: [ ::call(::sid(61), token => 'forged'), ::call(::sid(62)), ::call(::sid(63)) ]
+--- error_code eval: [403, 200, 200]
+--- response_headers eval
+["!X-Limit", "X-Limit: passed", "X-Limit: limited"]
