@@ -176,6 +176,12 @@ ngx_http_voxanne_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_size_value(vmcf->calls_size, 1024 * 1024);
     ngx_conf_init_value(vmcf->stream_timeout, 30);
 
+    if (vmcf->stream_timeout < 1) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "voxanne_stream_timeout must be at least 1s");
+        return NGX_CONF_ERROR;
+    }
+
     if (vmcf->tenants.nelts
         && ngx_http_voxanne_calls_zone(cf, vmcf) != NGX_OK)
     {

@@ -271,12 +271,22 @@ static ngx_int_t
 ngx_http_voxanne_twilio_handler(ngx_http_request_t *r)
 {
     ngx_int_t                       rc;
+    ngx_table_elt_t                *allow;
     ngx_http_voxanne_loc_conf_t    *vlcf;
     ngx_http_voxanne_twilio_ctx_t  *ctx;
 
     vlcf = ngx_http_get_module_loc_conf(r, ngx_http_voxanne_module);
 
     if (r->method != NGX_HTTP_POST) {
+        allow = ngx_list_push(&r->headers_out.headers);
+        if (allow == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        allow->hash = 1;
+        ngx_str_set(&allow->key, "Allow");
+        ngx_str_set(&allow->value, "POST");
+
         return NGX_HTTP_NOT_ALLOWED;
     }
 

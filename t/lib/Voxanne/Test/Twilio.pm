@@ -19,7 +19,7 @@ sub twilio_sign {
     my %seen;
     my @pairs = grep { !$seen{"$_->[0]\0$_->[1]"}++ }
                 sort { $a->[0] cmp $b->[0] || $a->[1] cmp $b->[1] }
-                map { [ $params[2 * $_], $params[2 * $_ + 1] ] } 0 .. $#params / 2;
+                map { [ $params[2 * $_], $params[2 * $_ + 1] ] } 0 .. @params / 2 - 1;
     my $sig = hmac_sha1_base64($url . join('', map { @$_ } @pairs), $token);
     return $sig . '=' x ((4 - length($sig) % 4) % 4);
 }
@@ -28,7 +28,7 @@ sub twilio_form {
     my (@params) = @_;
     my $enc = sub { (my $s = shift) =~ s/([^A-Za-z0-9_.~-])/sprintf '%%%02X', ord $1/ge; $s };
     return join '&', map { $enc->($params[2 * $_]) . '=' . $enc->($params[2 * $_ + 1]) }
-                     0 .. $#params / 2;
+                     0 .. @params / 2 - 1;
 }
 
 # a Test::Nginx request and its more_headers, signed for base . uri
