@@ -44,8 +44,8 @@ typedef struct {
     ngx_str_t                   org_id;
     ngx_array_t                 numbers;       /* ngx_str_t, E.164 */
     ngx_str_t                   account_sid;
-    ngx_str_t                   tokens[2];     /* the primary first */
-    ngx_uint_t                  ntokens;
+    ngx_http_voxanne_key_t      keys[2];       /* auth tokens, primary first */
+    ngx_uint_t                  nkeys;
     ngx_str_t                   public_url[2]; /* and its port variant */
     ngx_str_t                   timezone;
     ngx_http_voxanne_tz_t       tz;

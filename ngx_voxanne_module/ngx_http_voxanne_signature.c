@@ -7,7 +7,6 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/crypto.h>
 #include "ngx_http_voxanne_signature.h"
 
@@ -15,8 +14,8 @@
 #define NGX_HTTP_VOXANNE_SHA1_LEN  20
 
 
-static int ngx_libc_cdecl ngx_http_voxanne_signature_cmp(const void *one,
-    const void *two);
+static ngx_int_t ngx_http_voxanne_signature_cmp(ngx_http_voxanne_param_t *a,
+    ngx_http_voxanne_param_t *b);
 static ngx_int_t ngx_http_voxanne_str_cmp(ngx_str_t *a, ngx_str_t *b);
 static u_char *ngx_http_voxanne_signature_quote(u_char *dst, ngx_str_t *uri);
 
@@ -124,17 +123,31 @@ ngx_http_voxanne_signature_params_size(ngx_http_voxanne_param_t *params,
 
 /*
  * Sorts the parameters by name, then by value, in byte order and writes
- * name + value for each distinct pair, the way Twilio's SDKs do.
+ * name + value for each distinct pair, the way Twilio's SDKs do.  Twilio
+ * sends its parameters sorted already, so an insertion sort is linear here
+ * (and n is bounded by the caller).
  */
 
 u_char *
 ngx_http_voxanne_signature_params(u_char *dst,
     ngx_http_voxanne_param_t *params, ngx_uint_t n)
 {
-    ngx_uint_t  i;
+    ngx_uint_t                i, j;
+    ngx_http_voxanne_param_t  param;
 
-    ngx_qsort(params, n, sizeof(ngx_http_voxanne_param_t),
-              ngx_http_voxanne_signature_cmp);
+    for (i = 1; i < n; i++) {
+        param = params[i];
+
+        for (j = i;
+             j > 0 && ngx_http_voxanne_signature_cmp(&params[j - 1], &param)
+                      > 0;
+             j--)
+        {
+            params[j] = params[j - 1];
+        }
+
+        params[j] = param;
+    }
 
     for (i = 0; i < n; i++) {
 
@@ -182,11 +195,11 @@ ngx_int_t
 ngx_http_voxanne_signature_verify(ngx_http_voxanne_signature_t *sig,
     ngx_str_t *header)
 {
-    u_char        *p, *q;
-    ngx_uint_t     b, t, quoted, quotes;
-    unsigned int   mdlen;
-    u_char         expected[NGX_HTTP_VOXANNE_SIGNATURE_LEN / 4 * 3];
-    u_char         md[EVP_MAX_MD_SIZE];
+    u_char      *p;
+    size_t       mdlen;
+    ngx_uint_t   b, t, quoted, quotes;
+    u_char       expected[NGX_HTTP_VOXANNE_SIGNATURE_LEN / 4 * 3];
+    u_char       md[EVP_MAX_MD_SIZE];
 
     if (header->len != NGX_HTTP_VOXANNE_SIGNATURE_LEN
         || header->data[NGX_HTTP_VOXANNE_SIGNATURE_LEN - 1] != '='
@@ -215,12 +228,13 @@ ngx_http_voxanne_signature_verify(ngx_http_voxanne_signature_t *sig,
 
             p = ngx_cpymem(p, sig->params.data, sig->params.len);
 
-            for (t = 0; t < sig->ntokens; t++) {
-                q = HMAC(EVP_sha1(), sig->tokens[t].data,
-                         (int) sig->tokens[t].len, sig->buf, p - sig->buf,
-                         md, &mdlen);
-
-                if (q == NULL || mdlen != NGX_HTTP_VOXANNE_SHA1_LEN) {
+            for (t = 0; t < sig->nkeys; t++) {
+                if (ngx_http_voxanne_hmac(sig->keys[t].sha1, sig->buf,
+                                          p - sig->buf, md, sizeof(md),
+                                          &mdlen)
+                    != NGX_OK
+                    || mdlen != NGX_HTTP_VOXANNE_SHA1_LEN)
+                {
                     return NGX_ERROR;
                 }
 
@@ -238,21 +252,19 @@ ngx_http_voxanne_signature_verify(ngx_http_voxanne_signature_t *sig,
 }
 
 
-static int ngx_libc_cdecl
-ngx_http_voxanne_signature_cmp(const void *one, const void *two)
+static ngx_int_t
+ngx_http_voxanne_signature_cmp(ngx_http_voxanne_param_t *a,
+    ngx_http_voxanne_param_t *b)
 {
-    ngx_http_voxanne_param_t  *a = (ngx_http_voxanne_param_t *) one;
-    ngx_http_voxanne_param_t  *b = (ngx_http_voxanne_param_t *) two;
-
     ngx_int_t  rc;
 
     rc = ngx_http_voxanne_str_cmp(&a->name, &b->name);
 
     if (rc != 0) {
-        return (int) rc;
+        return rc;
     }
 
-    return (int) ngx_http_voxanne_str_cmp(&a->value, &b->value);
+    return ngx_http_voxanne_str_cmp(&a->value, &b->value);
 }
 
 

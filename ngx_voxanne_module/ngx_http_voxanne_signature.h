@@ -11,6 +11,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include "ngx_http_voxanne_form.h"
+#include "ngx_http_voxanne_hmac.h"
 
 
 /*
@@ -24,14 +25,14 @@
 
 
 typedef struct {
-    ngx_str_t   *bases;      /* the public URL, then its port variant */
-    ngx_uint_t   nbases;
-    ngx_str_t   *tokens;     /* auth tokens, the primary first */
-    ngx_uint_t   ntokens;
-    ngx_str_t    uri;        /* the raw request URI */
-    ngx_str_t    params;     /* ngx_http_voxanne_signature_params() */
-    u_char      *buf;        /* ngx_http_voxanne_signature_buf_size() */
-    ngx_uint_t   token;      /* the index of the token that matched */
+    ngx_str_t               *bases;   /* the public URL, its port variant */
+    ngx_uint_t               nbases;
+    ngx_http_voxanne_key_t  *keys;    /* auth tokens, the primary first */
+    ngx_uint_t               nkeys;
+    ngx_str_t                uri;     /* the raw request URI */
+    ngx_str_t                params;  /* ngx_http_voxanne_signature_params() */
+    u_char                  *buf;     /* ..._signature_buf_size() bytes */
+    ngx_uint_t               token;   /* the index of the key that matched */
 } ngx_http_voxanne_signature_t;
 
 

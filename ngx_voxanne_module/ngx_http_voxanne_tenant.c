@@ -77,6 +77,7 @@ static char *ngx_http_voxanne_tenant_limit_set(ngx_conf_t *cf,
     ngx_str_t *value, ngx_uint_t n);
 static char *ngx_http_voxanne_tenant_action(ngx_conf_t *cf,
     ngx_http_voxanne_action_t *action, ngx_str_t *value, ngx_uint_t n);
+static void ngx_http_voxanne_tenant_key_cleanup(void *data);
 static ngx_int_t ngx_http_voxanne_tenant_read(ngx_conf_t *cf,
     ngx_str_t *name, size_t max, ngx_str_t *out);
 static ngx_uint_t ngx_http_voxanne_e164(ngx_str_t *s);
@@ -167,7 +168,7 @@ ngx_http_voxanne_tenant_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
      *
      *     t->org_id = { 0, NULL };
      *     t->account_sid = { 0, NULL };
-     *     t->ntokens = 0;
+     *     t->nkeys = 0;
      *     t->public_url[] = { 0, NULL };
      *     t->timezone = { 0, NULL };
      *     t->hours.nranges = 0;
@@ -332,7 +333,7 @@ ngx_http_voxanne_tenant_done(ngx_conf_t *cf, ngx_http_voxanne_tenant_t *t)
 {
     static ngx_str_t  utc = ngx_string("UTC");
 
-    if (t->org_id.len == 0 || t->numbers.nelts == 0 || t->ntokens == 0
+    if (t->org_id.len == 0 || t->numbers.nelts == 0 || t->nkeys == 0
         || t->public_url[0].len == 0)
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -468,48 +469,76 @@ ngx_http_voxanne_tenant_account(ngx_conf_t *cf, ngx_http_voxanne_tenant_t *t,
 }
 
 
-/* up to two auth tokens, the primary first: a rotation keeps both */
+/*
+ * Up to two auth tokens, the primary first: a rotation keeps both.  Each is
+ * keyed into its HMAC contexts at once, and its text is wiped.
+ */
 
 static char *
 ngx_http_voxanne_tenant_token(ngx_conf_t *cf, ngx_http_voxanne_tenant_t *t,
     ngx_str_t *value, ngx_uint_t n)
 {
-    ngx_str_t  *token;
+    ngx_str_t                token;
+    ngx_pool_cleanup_t      *cln;
+    ngx_http_voxanne_key_t  *key;
 
-    if (t->ntokens == 2) {
+    if (t->nkeys == 2) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "tenant \"%V\" has more than two "
                            "twilio_auth_token_file", &t->name);
         return NGX_CONF_ERROR;
     }
 
-    token = &t->tokens[t->ntokens];
-
     if (ngx_http_voxanne_tenant_read(cf, value, NGX_HTTP_VOXANNE_SECRET_MAX,
-                                     token)
+                                     &token)
         != NGX_OK)
     {
         return NGX_CONF_ERROR;
     }
 
-    while (token->len && (token->data[token->len - 1] == '\n'
-                          || token->data[token->len - 1] == '\r'
-                          || token->data[token->len - 1] == ' '
-                          || token->data[token->len - 1] == '\t'))
+    while (token.len && (token.data[token.len - 1] == '\n'
+                         || token.data[token.len - 1] == '\r'
+                         || token.data[token.len - 1] == ' '
+                         || token.data[token.len - 1] == '\t'))
     {
-        token->len--;
+        token.len--;
     }
 
-    if (token->len == 0) {
+    if (token.len == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "twilio_auth_token_file \"%V\" of tenant \"%V\" "
                            "is empty", value, &t->name);
         return NGX_CONF_ERROR;
     }
 
-    t->ntokens++;
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    key = &t->keys[t->nkeys];
+
+    if (ngx_http_voxanne_key_init(key, token.data, token.len) != NGX_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "HMAC keys for tenant \"%V\" failed", &t->name);
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_explicit_memzero(token.data, token.len);
+
+    cln->handler = ngx_http_voxanne_tenant_key_cleanup;
+    cln->data = key;
+
+    t->nkeys++;
 
     return NGX_CONF_OK;
+}
+
+
+static void
+ngx_http_voxanne_tenant_key_cleanup(void *data)
+{
+    ngx_http_voxanne_key_free(data);
 }
 
 

@@ -6,8 +6,6 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/crypto.h>
 #include "ngx_http_voxanne_token.h"
 
@@ -23,8 +21,8 @@
 static ngx_int_t ngx_http_voxanne_token_field(ngx_str_t *s, size_t max);
 static u_char *ngx_http_voxanne_token_message(u_char *dst, u_char *expires,
     size_t len, ngx_str_t *tenant, ngx_str_t *call_sid);
-static ngx_int_t ngx_http_voxanne_token_mac(u_char *dst, ngx_str_t *key,
-    u_char *msg, size_t len);
+static ngx_int_t ngx_http_voxanne_token_mac(u_char *dst,
+    ngx_http_voxanne_key_t *key, u_char *msg, size_t len);
 
 
 static u_char  ngx_http_voxanne_token_b64url[] =
@@ -34,21 +32,20 @@ static u_char  ngx_http_voxanne_token_b64url[] =
 /*
  * Writes the token for the call to dst, which must hold
  * NGX_HTTP_VOXANNE_TOKEN_LEN bytes.  Returns the end of what it wrote, or
- * NULL when libcrypto fails or the input cannot be signed: an empty key, a
- * negative expiry, an empty or oversized tenant or CallSid, or one that
+ * NULL when libcrypto fails or the input cannot be signed: a negative expiry, an empty or oversized tenant or CallSid, or one that
  * contains a newline.
  */
 
 u_char *
-ngx_http_voxanne_token_create(u_char *dst, ngx_str_t *key, ngx_str_t *tenant,
-    ngx_str_t *call_sid, time_t expires)
+ngx_http_voxanne_token_create(u_char *dst, ngx_http_voxanne_key_t *key,
+    ngx_str_t *tenant, ngx_str_t *call_sid, time_t expires)
 {
     u_char  *p, *last;
     u_char   digits[NGX_TIME_T_LEN];
     u_char   mac[NGX_HTTP_VOXANNE_TOKEN_MAC_LEN];
     u_char   msg[NGX_HTTP_VOXANNE_TOKEN_MSG_LEN];
 
-    if (key->len == 0 || expires < 0) {
+    if (expires < 0) {
         return NULL;
     }
 
@@ -87,7 +84,7 @@ ngx_http_voxanne_token_create(u_char *dst, ngx_str_t *key, ngx_str_t *tenant,
  */
 
 ngx_int_t
-ngx_http_voxanne_token_verify(ngx_str_t *token, ngx_str_t *keys,
+ngx_http_voxanne_token_verify(ngx_str_t *token, ngx_http_voxanne_key_t *keys,
     ngx_uint_t nkeys, ngx_str_t *tenant, ngx_str_t *call_sid, time_t now)
 {
     u_char      *p, *last, *digits, *given;
@@ -157,10 +154,6 @@ ngx_http_voxanne_token_verify(ngx_str_t *token, ngx_str_t *keys,
 
     for (i = 0; i < nkeys; i++) {
 
-        if (keys[i].len == 0) {
-            continue;
-        }
-
         if (ngx_http_voxanne_token_mac(mac, &keys[i], msg, last - msg)
             != NGX_OK)
         {
@@ -228,23 +221,20 @@ ngx_http_voxanne_token_message(u_char *dst, u_char *expires, size_t len,
 /* writes the MAC as NGX_HTTP_VOXANNE_TOKEN_MAC_LEN base64url characters */
 
 static ngx_int_t
-ngx_http_voxanne_token_mac(u_char *dst, ngx_str_t *key, u_char *msg,
-    size_t len)
+ngx_http_voxanne_token_mac(u_char *dst, ngx_http_voxanne_key_t *key,
+    u_char *msg, size_t len)
 {
-    u_char        *s, *b;
-    ngx_uint_t     i;
-    unsigned int   mdlen;
-    u_char         md[EVP_MAX_MD_SIZE];
+    u_char      *s, *b;
+    size_t       mdlen;
+    ngx_uint_t   i;
+    u_char       md[EVP_MAX_MD_SIZE];
 
     b = ngx_http_voxanne_token_b64url;
 
-    if (key->len > NGX_MAX_INT32_VALUE) {
-        return NGX_ERROR;
-    }
-
-    s = HMAC(EVP_sha256(), key->data, (int) key->len, msg, len, md, &mdlen);
-
-    if (s == NULL || mdlen != NGX_HTTP_VOXANNE_SHA256_LEN) {
+    if (ngx_http_voxanne_hmac(key->sha256, msg, len, md, sizeof(md), &mdlen)
+        != NGX_OK
+        || mdlen != NGX_HTTP_VOXANNE_SHA256_LEN)
+    {
         return NGX_ERROR;
     }
 

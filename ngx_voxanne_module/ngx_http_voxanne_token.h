@@ -10,6 +10,7 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
+#include "ngx_http_voxanne_hmac.h"
 
 
 /*
@@ -35,10 +36,10 @@
     (3 + NGX_INT64_LEN + 1 + NGX_HTTP_VOXANNE_TOKEN_MAC_LEN)
 
 
-u_char *ngx_http_voxanne_token_create(u_char *dst, ngx_str_t *key,
+u_char *ngx_http_voxanne_token_create(u_char *dst, ngx_http_voxanne_key_t *key,
     ngx_str_t *tenant, ngx_str_t *call_sid, time_t expires);
-ngx_int_t ngx_http_voxanne_token_verify(ngx_str_t *token, ngx_str_t *keys,
-    ngx_uint_t nkeys, ngx_str_t *tenant, ngx_str_t *call_sid, time_t now);
+ngx_int_t ngx_http_voxanne_token_verify(ngx_str_t *token,
+    ngx_http_voxanne_key_t *keys, ngx_uint_t nkeys, ngx_str_t *tenant, ngx_str_t *call_sid, time_t now);
 
 
 #endif /* _NGX_HTTP_VOXANNE_TOKEN_H_INCLUDED_ */

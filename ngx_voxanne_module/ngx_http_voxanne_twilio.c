@@ -644,8 +644,8 @@ ngx_http_voxanne_twilio_verify(ngx_http_request_t *r,
 
     sig.bases = t->public_url;
     sig.nbases = 2;
-    sig.tokens = t->tokens;
-    sig.ntokens = t->ntokens;
+    sig.keys = t->keys;
+    sig.nkeys = t->nkeys;
     sig.uri = r->unparsed_uri;
     sig.token = 0;
 
@@ -926,7 +926,7 @@ ngx_http_voxanne_twilio_connect(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    p = ngx_http_voxanne_token_create(token.data, &t->tokens[0], &t->name,
+    p = ngx_http_voxanne_token_create(token.data, &t->keys[0], &t->name,
                                       &ctx->call_sid,
                                       ngx_time() + vmcf->stream_timeout);
     if (p == NULL) {

@@ -36,6 +36,12 @@ static ngx_str_t  fuzz_sig_tokens[] = {
     ngx_string("fuzz-secondary-auth-token")
 };
 
+#define FUZZ_SIG_NKEYS  (sizeof(fuzz_sig_tokens) / sizeof(ngx_str_t))
+
+/* keyed once, as the module keys a tenant's tokens at configuration time */
+static ngx_http_voxanne_key_t  fuzz_sig_keys[FUZZ_SIG_NKEYS];
+static ngx_uint_t              fuzz_sig_keyed;
+
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -83,8 +89,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     sig.bases = bases;
     sig.nbases = (rc == NGX_OK) ? 2 : 1;
-    sig.tokens = fuzz_sig_tokens;
-    sig.ntokens = sizeof(fuzz_sig_tokens) / sizeof(ngx_str_t);
+    if (!fuzz_sig_keyed) {
+        for (b = 0; b < FUZZ_SIG_NKEYS; b++) {
+            fuzz_assert(ngx_http_voxanne_key_init(&fuzz_sig_keys[b],
+                                                  fuzz_sig_tokens[b].data,
+                                                  fuzz_sig_tokens[b].len)
+                        == NGX_OK);
+        }
+
+        fuzz_sig_keyed = 1;
+    }
+
+    sig.keys = fuzz_sig_keys;
+    sig.nkeys = FUZZ_SIG_NKEYS;
     sig.uri = uri;
     sig.params.data = pbuf;
     sig.params.len = ngx_http_voxanne_signature_params(pbuf, params, n) - pbuf;
@@ -98,7 +115,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_assert(rc == NGX_OK || rc == NGX_DECLINED);
 
     if (rc == NGX_OK) {
-        fuzz_assert(sig.token < sig.ntokens);
+        fuzz_assert(sig.token < sig.nkeys);
     }
 
     /* real signatures over every spelling the verifier must accept */
@@ -107,7 +124,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     for (quoted = 0; quoted <= quotes; quoted++) {
         for (b = 0; b < sig.nbases; b++) {
-            fuzz_sig_round_trip(&sig, b, quoted, (b + quoted) % sig.ntokens);
+            fuzz_sig_round_trip(&sig, b, quoted, (b + quoted) % sig.nkeys);
         }
     }
 
@@ -239,7 +256,7 @@ fuzz_sig_round_trip(ngx_http_voxanne_signature_t *sig, ngx_uint_t b,
 
     p = ngx_cpymem(p, sig->params.data, sig->params.len);
 
-    q = HMAC(EVP_sha1(), sig->tokens[t].data, (int) sig->tokens[t].len,
+    q = HMAC(EVP_sha1(), fuzz_sig_tokens[t].data, (int) fuzz_sig_tokens[t].len,
              s, p - s, md, &mdlen);
 
     fuzz_assert(q != NULL && mdlen == 20);

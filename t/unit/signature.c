@@ -9,6 +9,7 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
+#include <stdlib.h>
 #include <openssl/evp.h>
 #include "ngx_http_voxanne_form.h"
 #include "ngx_http_voxanne_signature.h"
@@ -26,7 +27,8 @@ verify(char *base, char *uri, char *body, char *header, char *token,
 {
     u_char                        *form, *vbuf, *pbuf;
     ngx_int_t                      n, rc;
-    ngx_str_t                      bases[2], tokens[2], hdr;
+    ngx_str_t                      bases[2], hdr;
+    ngx_http_voxanne_key_t         keys[2];
     ngx_http_voxanne_param_t       params[32];
     ngx_http_voxanne_signature_t   sig;
 
@@ -52,15 +54,19 @@ verify(char *base, char *uri, char *body, char *header, char *token,
 
     pbuf = malloc(ngx_http_voxanne_signature_params_size(params, n) + 1);
 
-    tokens[0].data = (u_char *) "not-the-token";
-    tokens[0].len = 13;
-    tokens[1].data = (u_char *) token;
-    tokens[1].len = strlen(token);
+    if (ngx_http_voxanne_key_init(&keys[0], (u_char *) "not-the-token", 13)
+        != NGX_OK
+        || ngx_http_voxanne_key_init(&keys[1], (u_char *) token,
+                                     strlen(token))
+           != NGX_OK)
+    {
+        abort();
+    }
 
     sig.bases = bases;
     sig.nbases = 2;
-    sig.tokens = tokens;
-    sig.ntokens = 2;
+    sig.keys = keys;
+    sig.nkeys = 2;
     sig.uri.data = (u_char *) uri;
     sig.uri.len = strlen(uri);
     sig.params.data = pbuf;
@@ -72,6 +78,9 @@ verify(char *base, char *uri, char *body, char *header, char *token,
 
     rc = ngx_http_voxanne_signature_verify(&sig, &hdr);
     *matched = sig.token;
+
+    ngx_http_voxanne_key_free(&keys[0]);
+    ngx_http_voxanne_key_free(&keys[1]);
 
     free(sig.buf);
     free(pbuf);

@@ -8,6 +8,7 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
+#include <stdlib.h>
 #include "ngx_http_voxanne_token.h"
 #include "tap.h"
 
@@ -46,7 +47,10 @@ static ngx_int_t
 verify_with(char *token, ngx_str_t *k, ngx_uint_t nkeys, char *tenant,
     char *sid, time_t now)
 {
-    ngx_str_t  t, tn, cs;
+    ngx_int_t               rc;
+    ngx_str_t               t, tn, cs;
+    ngx_uint_t              i;
+    ngx_http_voxanne_key_t  hk[2];
 
     t.data = (u_char *) token;
     t.len = strlen(token);
@@ -55,7 +59,19 @@ verify_with(char *token, ngx_str_t *k, ngx_uint_t nkeys, char *tenant,
     cs.data = (u_char *) sid;
     cs.len = strlen(sid);
 
-    return ngx_http_voxanne_token_verify(&t, k, nkeys, &tn, &cs, now);
+    for (i = 0; i < nkeys; i++) {
+        if (ngx_http_voxanne_key_init(&hk[i], k[i].data, k[i].len) != NGX_OK) {
+            return NGX_ABORT;
+        }
+    }
+
+    rc = ngx_http_voxanne_token_verify(&t, hk, nkeys, &tn, &cs, now);
+
+    for (i = 0; i < nkeys; i++) {
+        ngx_http_voxanne_key_free(&hk[i]);
+    }
+
+    return rc;
 }
 
 
@@ -69,16 +85,28 @@ verify(char *token, char *tenant, char *sid, time_t now)
 static u_char *
 create(u_char *dst, char *key, char *tenant, char *sid, time_t expires)
 {
-    ngx_str_t  k, tn, cs;
+    u_char                  *last;
+    ngx_str_t                tn, cs;
+    ngx_http_voxanne_key_t   hk;
 
-    k.data = (u_char *) key;
-    k.len = strlen(key);
     tn.data = (u_char *) tenant;
     tn.len = strlen(tenant);
     cs.data = (u_char *) sid;
     cs.len = strlen(sid);
 
-    return ngx_http_voxanne_token_create(dst, &k, &tn, &cs, expires);
+    /* an empty key cannot be keyed: nothing is signed with it */
+
+    if (ngx_http_voxanne_key_init(&hk, (u_char *) key, strlen(key))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    last = ngx_http_voxanne_token_create(dst, &hk, &tn, &cs, expires);
+
+    ngx_http_voxanne_key_free(&hk);
+
+    return last;
 }
 
 
@@ -258,8 +286,9 @@ test_round_trip(void)
 static void
 test_malformed(void)
 {
-    ngx_uint_t  i;
-    ngx_str_t   tenant, sid, t;
+    ngx_str_t               tenant, sid, t;
+    ngx_uint_t              i;
+    ngx_http_voxanne_key_t  hk[2];
 
     static struct {
         ngx_str_t   token;
@@ -325,14 +354,25 @@ test_malformed(void)
     t.data = (u_char *) TOKEN;
     t.len = sizeof(TOKEN) - 1;
 
-    tap_ok(ngx_http_voxanne_token_verify(&t, keys, 2, &tenant, &sid, 0)
+    for (i = 0; i < 2; i++) {
+        if (ngx_http_voxanne_key_init(&hk[i], keys[i].data, keys[i].len)
+            != NGX_OK)
+        {
+            abort();
+        }
+    }
+
+    tap_ok(ngx_http_voxanne_token_verify(&t, hk, 2, &tenant, &sid, 0)
            == NGX_OK, "the token the malformed ones derive from");
 
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        tap_ok(ngx_http_voxanne_token_verify(&bad[i].token, keys, 2, &tenant,
+        tap_ok(ngx_http_voxanne_token_verify(&bad[i].token, hk, 2, &tenant,
                                              &sid, 0)
                == NGX_DECLINED, "malformed: %s", bad[i].name);
     }
+
+    ngx_http_voxanne_key_free(&hk[0]);
+    ngx_http_voxanne_key_free(&hk[1]);
 }
 
 
