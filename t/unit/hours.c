@@ -8,6 +8,7 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
+#include <stdlib.h>
 #include "ngx_http_voxanne_hours.h"
 #include "tap.h"
 
@@ -54,6 +55,71 @@ date(const char *s)
     str.len = strlen(s);
 
     return ngx_http_voxanne_hours_date(&str);
+}
+
+
+/*
+ * Hours in a real zone across both DST changes of 2026: "sun 09:00-17:00"
+ * in America/New_York, asked at UTC instants.  Both changes fall on a
+ * Sunday, so a wrong offset shows as a wrong answer at opening time.
+ */
+
+static void
+test_dst(void)
+{
+    FILE                      *f;
+    size_t                     n;
+    ngx_http_voxanne_tz_t      tz;
+    ngx_http_voxanne_tm_t      tm;
+    ngx_http_voxanne_hours_t   h;
+    static u_char              data[65536];
+    static const char         *sunday[] = { "sun", "09:00-17:00", NULL };
+
+    /* 2026-03-08 00:00 UTC and 2026-11-01 00:00 UTC */
+
+    static const struct {
+        int64_t      t;
+        ngx_uint_t   open;
+        const char  *what;
+    } at[] = {
+        { 1772928000 + 12 * 3600 + 59 * 60, 0,
+          "spring forward: 12:59 UTC is 08:59 EDT, closed" },
+        { 1772928000 + 13 * 3600, 1,
+          "spring forward: 13:00 UTC is 09:00 EDT, open" },
+        { 1772928000 + 20 * 3600 + 59 * 60, 1,
+          "spring forward: 20:59 UTC is 16:59 EDT, open" },
+        { 1772928000 + 21 * 3600, 0,
+          "spring forward: 21:00 UTC is 17:00 EDT, closed" },
+        { 1793491200 + 13 * 3600 + 59 * 60, 0,
+          "fall back: 13:59 UTC is 08:59 EST, closed" },
+        { 1793491200 + 14 * 3600, 1,
+          "fall back: 14:00 UTC is 09:00 EST, open" },
+        { 1793491200 + 21 * 3600 + 59 * 60, 1,
+          "fall back: 21:59 UTC is 16:59 EST, open" },
+        { 1793491200 + 22 * 3600, 0,
+          "fall back: 22:00 UTC is 17:00 EST, closed" }
+    };
+
+    f = fopen("/usr/share/zoneinfo/America/New_York", "r");
+    if (f == NULL) {
+        abort();
+    }
+
+    n = fread(data, 1, sizeof(data), f);
+    fclose(f);
+
+    if (ngx_http_voxanne_tz_parse(&tz, data, n) != NGX_OK
+        || parse(&h, sunday) != NGX_OK)
+    {
+        abort();
+    }
+
+    for (n = 0; n < sizeof(at) / sizeof(at[0]); n++) {
+        ngx_http_voxanne_tz_local(&tz, at[n].t, &tm);
+        tap_ok(tm.wday == 0 && ngx_http_voxanne_hours_open(&h, &tm)
+                               == at[n].open,
+               "%s", at[n].what);
+    }
 }
 
 
@@ -115,6 +181,8 @@ main(void)
     tap_ok(date("2026-13-01") == NGX_ERROR, "month 13");
     tap_ok(date("2026-1-01") == NGX_ERROR, "short month");
     tap_ok(date("2026/12/25") == NGX_ERROR, "slashes");
+
+    test_dst();
 
     return tap_done();
 }
