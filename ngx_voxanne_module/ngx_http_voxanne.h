@@ -21,6 +21,7 @@
 #include "ngx_http_voxanne_twiml.h"
 #include "ngx_http_voxanne_calls.h"
 #include "ngx_http_voxanne_token.h"
+#include "ngx_http_voxanne_ws.h"
 
 
 #define NGX_HTTP_VOXANNE_VERSION  "0.1.0"
@@ -47,6 +48,7 @@ typedef struct {
     ngx_http_voxanne_key_t      keys[2];       /* auth tokens, primary first */
     ngx_uint_t                  nkeys;
     ngx_str_t                   public_url[2]; /* and its port variant */
+    ngx_str_t                   ws_url[2];     /* the same as ws(s)://... */
     ngx_str_t                   timezone;
     ngx_http_voxanne_tz_t       tz;
     ngx_http_voxanne_hours_t    hours;         /* no ranges: always open */
@@ -86,6 +88,8 @@ typedef struct {
     ngx_http_voxanne_tenant_t  *tenant;
     size_t                      body_max;
     ngx_http_core_loc_conf_t   *clcf;          /* of a route's location */
+    size_t                      ws_max_message;
+    ngx_msec_t                  ws_idle_timeout;
 } ngx_http_voxanne_loc_conf_t;
 
 
@@ -95,6 +99,7 @@ extern ngx_module_t  ngx_http_voxanne_module;
 #include "ngx_http_voxanne_tenant.h"
 #include "ngx_http_voxanne_health.h"
 #include "ngx_http_voxanne_twilio.h"
+#include "ngx_http_voxanne_media.h"
 
 
 #endif /* _NGX_HTTP_VOXANNE_H_INCLUDED_ */

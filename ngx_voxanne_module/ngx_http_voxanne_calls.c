@@ -20,6 +20,7 @@ typedef struct {
 typedef struct {
     ngx_str_node_t                    sn;       /* the CallSid */
     ngx_queue_t                       queue;    /* by expiry, newest first */
+    ngx_uint_t                        live;     /* its stream has started */
     time_t                            expires;
     ngx_int_t                         seq;      /* the last SequenceNumber */
     ngx_uint_t                        status;
@@ -34,7 +35,8 @@ struct ngx_http_voxanne_calls_sh_s {
     ngx_rbtree_node_t                 calls_sentinel;
     ngx_rbtree_t                      tenants;
     ngx_rbtree_node_t                 tenants_sentinel;
-    ngx_queue_t                       queue;
+    ngx_queue_t                       queue;    /* pending and ended */
+    ngx_queue_t                       live;     /* streaming, by start */
 };
 
 
@@ -45,6 +47,8 @@ static ngx_http_voxanne_calls_tenant_t *ngx_http_voxanne_calls_tenant(
 static void ngx_http_voxanne_calls_release(ngx_http_voxanne_calls_ctx_t *ctx,
     ngx_http_voxanne_call_t *call);
 static void ngx_http_voxanne_calls_expire(ngx_http_voxanne_calls_ctx_t *ctx);
+static void ngx_http_voxanne_calls_expire_queue(
+    ngx_http_voxanne_calls_ctx_t *ctx, ngx_queue_t *queue, time_t now);
 
 
 ngx_str_t  ngx_http_voxanne_call_statuses[] = {
@@ -118,6 +122,7 @@ ngx_http_voxanne_calls_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     ngx_rbtree_init(&ctx->sh->tenants, &ctx->sh->tenants_sentinel,
                     ngx_str_rbtree_insert_value);
     ngx_queue_init(&ctx->sh->queue);
+    ngx_queue_init(&ctx->sh->live);
 
     len = sizeof(" in voxanne calls zone \"\"") + shm_zone->shm.name.len;
 
@@ -224,6 +229,7 @@ ngx_http_voxanne_calls_start(ngx_shm_zone_t *shm_zone, ngx_str_t *tenant,
     call->seq = -1;
     call->status = status;
     call->active = 1;
+    call->live = 0;
     call->tenant = t;
 
     ngx_rbtree_insert(&ctx->sh->calls, &call->sn.node);
@@ -342,6 +348,53 @@ ngx_http_voxanne_calls_end(ngx_shm_zone_t *shm_zone, ngx_str_t *tenant,
 }
 
 
+/*
+ * The call's media stream has started: it keeps its line until the stream
+ * ends, or for NGX_HTTP_VOXANNE_CALL_MAX at most, the longest call Twilio
+ * connects.  NGX_OK, NGX_DECLINED when it has ended already, NGX_ABORT when
+ * the call is not known (never answered, or its line expired).
+ */
+
+ngx_int_t
+ngx_http_voxanne_calls_stream(ngx_shm_zone_t *shm_zone, ngx_str_t *tenant,
+    ngx_str_t *sid)
+{
+    ngx_int_t                      rc;
+    ngx_http_voxanne_call_t       *call;
+    ngx_http_voxanne_calls_ctx_t  *ctx;
+
+    ctx = shm_zone->data;
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    ngx_http_voxanne_calls_expire(ctx);
+
+    call = ngx_http_voxanne_calls_find(ctx, tenant, sid);
+
+    if (call == NULL) {
+        rc = NGX_ABORT;
+
+    } else if (!call->active) {
+        rc = NGX_DECLINED;
+
+    } else {
+        if (!call->live) {
+            call->live = 1;
+            call->expires = ngx_time() + NGX_HTTP_VOXANNE_CALL_MAX;
+
+            ngx_queue_remove(&call->queue);
+            ngx_queue_insert_head(&ctx->sh->live, &call->queue);
+        }
+
+        rc = NGX_OK;
+    }
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    return rc;
+}
+
+
 static ngx_http_voxanne_call_t *
 ngx_http_voxanne_calls_find(ngx_http_voxanne_calls_ctx_t *ctx,
     ngx_str_t *tenant, ngx_str_t *sid)
@@ -421,6 +474,7 @@ ngx_http_voxanne_calls_release(ngx_http_voxanne_calls_ctx_t *ctx,
         call->tenant->active--;
     }
 
+    call->live = 0;
     call->expires = ngx_time() + ctx->ttl;
 
     ngx_queue_remove(&call->queue);
@@ -429,23 +483,34 @@ ngx_http_voxanne_calls_release(ngx_http_voxanne_calls_ctx_t *ctx,
 
 
 /*
- * Every record's expiry is "now + ttl" when it was last moved to the head,
- * so the queue is in expiry order and the expired ones are at its tail.
- * A call whose stream never arrived gives its slot back here.
+ * In each queue a record's expiry is its last move to the head plus the
+ * same time (ttl, or the longest call for live ones), so each queue is in
+ * expiry order and the expired records are at its tail.  A call whose
+ * stream never arrived gives its line back here.
  */
 
 static void
 ngx_http_voxanne_calls_expire(ngx_http_voxanne_calls_ctx_t *ctx)
 {
-    time_t                    now;
-    ngx_queue_t              *q;
-    ngx_http_voxanne_call_t  *call;
+    time_t  now;
 
     now = ngx_time();
 
-    while (!ngx_queue_empty(&ctx->sh->queue)) {
+    ngx_http_voxanne_calls_expire_queue(ctx, &ctx->sh->queue, now);
+    ngx_http_voxanne_calls_expire_queue(ctx, &ctx->sh->live, now);
+}
 
-        q = ngx_queue_last(&ctx->sh->queue);
+
+static void
+ngx_http_voxanne_calls_expire_queue(ngx_http_voxanne_calls_ctx_t *ctx,
+    ngx_queue_t *queue, time_t now)
+{
+    ngx_queue_t              *q;
+    ngx_http_voxanne_call_t  *call;
+
+    while (!ngx_queue_empty(queue)) {
+
+        q = ngx_queue_last(queue);
         call = ngx_queue_data(q, ngx_http_voxanne_call_t, queue);
 
         if (call->expires > now) {

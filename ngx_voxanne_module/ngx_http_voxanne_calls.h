@@ -22,6 +22,7 @@
 
 
 #define NGX_HTTP_VOXANNE_SID_MAX  64
+#define NGX_HTTP_VOXANNE_CALL_MAX  (4 * 60 * 60)    /* Twilio's timeLimit */
 
 
 typedef enum {
@@ -59,6 +60,8 @@ ngx_int_t ngx_http_voxanne_calls_start(ngx_shm_zone_t *shm_zone,
 ngx_int_t ngx_http_voxanne_calls_status(ngx_shm_zone_t *shm_zone,
     ngx_str_t *tenant, ngx_str_t *sid, ngx_uint_t status, ngx_int_t seq,
     ngx_uint_t *prev);
+ngx_int_t ngx_http_voxanne_calls_stream(ngx_shm_zone_t *shm_zone,
+    ngx_str_t *tenant, ngx_str_t *sid);
 ngx_int_t ngx_http_voxanne_calls_end(ngx_shm_zone_t *shm_zone,
     ngx_str_t *tenant, ngx_str_t *sid);
 

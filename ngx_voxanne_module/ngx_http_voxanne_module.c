@@ -66,6 +66,27 @@ static ngx_command_t  ngx_http_voxanne_commands[] = {
       0,
       NULL },
 
+    { ngx_string("voxanne_media_stream"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_voxanne_media_stream,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("voxanne_ws_max_message"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voxanne_loc_conf_t, ws_max_message),
+      NULL },
+
+    { ngx_string("voxanne_ws_idle_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voxanne_loc_conf_t, ws_idle_timeout),
+      NULL },
+
     { ngx_string("voxanne_body_max"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_size_slot,
@@ -258,6 +279,8 @@ ngx_http_voxanne_create_loc_conf(ngx_conf_t *cf)
      */
 
     vlcf->body_max = NGX_CONF_UNSET_SIZE;
+    vlcf->ws_max_message = NGX_CONF_UNSET_SIZE;
+    vlcf->ws_idle_timeout = NGX_CONF_UNSET_MSEC;
 
     return vlcf;
 }
@@ -268,6 +291,11 @@ ngx_http_voxanne_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 {
     ngx_http_voxanne_loc_conf_t *prev = parent;
     ngx_http_voxanne_loc_conf_t *conf = child;
+
+    ngx_conf_merge_size_value(conf->ws_max_message, prev->ws_max_message,
+                              64 * 1024);
+    ngx_conf_merge_msec_value(conf->ws_idle_timeout, prev->ws_idle_timeout,
+                              15000);
 
     return ngx_http_voxanne_twilio_merge(cf, prev, conf);
 }

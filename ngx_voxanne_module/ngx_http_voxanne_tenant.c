@@ -546,7 +546,8 @@ static char *
 ngx_http_voxanne_tenant_url(ngx_conf_t *cf, ngx_http_voxanne_tenant_t *t,
     ngx_str_t *value, ngx_uint_t n)
 {
-    u_char  *buf;
+    u_char  *buf, *p;
+    size_t   len;
 
     buf = ngx_pnalloc(cf->pool, value->len + 4);
     if (buf == NULL) {
@@ -567,6 +568,30 @@ ngx_http_voxanne_tenant_url(ngx_conf_t *cf, ngx_http_voxanne_tenant_t *t,
     }
 
     t->public_url[0] = *value;
+
+    /* the media stream's URL, which Twilio signs with its wss:// scheme */
+
+    p = ngx_strlchr(value->data, value->data + value->len, ':');
+
+    len = (value->data[4] == 's' ? 3 : 2) + (value->data + value->len - p);
+
+    t->ws_url[0].data = ngx_pnalloc(cf->pool, 2 * len + 4);
+    if (t->ws_url[0].data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    t->ws_url[0].len = ngx_sprintf(t->ws_url[0].data, "%s%*s",
+                                   value->data[4] == 's' ? "wss" : "ws",
+                                   value->data + value->len - p, p)
+                       - t->ws_url[0].data;
+
+    if (ngx_http_voxanne_signature_base_variant(&t->ws_url[0],
+                                                t->ws_url[0].data + len,
+                                                &t->ws_url[1])
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
 
     return NGX_CONF_OK;
 }

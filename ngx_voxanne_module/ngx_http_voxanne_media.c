@@ -1,0 +1,1194 @@
+
+/*
+ * Copyright (C) 2026 Voxanne Edge authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include <jansson.h>
+#include "ngx_http_voxanne.h"
+
+
+/*
+ * The Twilio Media Streams WebSocket, terminated in the worker: the
+ * handshake, the frames (ngx_http_voxanne_ws.c), and the Twilio messages.
+ * Until the AI bridge lands the agent is an echo: the caller's audio goes
+ * back to Twilio, with a mark every second.
+ */
+
+
+#define NGX_HTTP_VOXANNE_MEDIA_IN       4096
+#define NGX_HTTP_VOXANNE_MEDIA_OUT      16384
+#define NGX_HTTP_VOXANNE_MEDIA_MSG      2048     /* grows to max_message */
+#define NGX_HTTP_VOXANNE_MEDIA_MARK     50       /* media frames per mark */
+#define NGX_HTTP_VOXANNE_MEDIA_CLOSE_TIMEOUT  5000  /* the close handshake, ms */
+
+
+typedef enum {
+    NGX_HTTP_VOXANNE_MEDIA_OPEN = 0,      /* waiting for "connected" */
+    NGX_HTTP_VOXANNE_MEDIA_CONNECTED,     /* waiting for "start" */
+    NGX_HTTP_VOXANNE_MEDIA_STARTED,
+    NGX_HTTP_VOXANNE_MEDIA_CLOSING        /* our close frame is queued */
+} ngx_http_voxanne_media_state_e;
+
+
+typedef struct {
+    ngx_http_voxanne_tenant_t  *tenant;
+    ngx_uint_t                  state;
+    ngx_http_voxanne_ws_t       ws;
+
+    ngx_buf_t                   in;       /* read from the socket */
+    ngx_buf_t                   out;      /* frames to send */
+    u_char                     *msg;      /* a text message in pieces */
+    size_t                      msg_len;
+    size_t                      msg_size;
+    u_char                      ctrl[NGX_HTTP_VOXANNE_WS_CONTROL_MAX];
+    size_t                      ctrl_len;
+
+    ngx_str_t                   stream_sid;
+    ngx_str_t                   call_sid;
+    u_char                      sids[2 * NGX_HTTP_VOXANNE_SID_MAX];
+
+    ngx_uint_t                  media;    /* frames received */
+    ngx_uint_t                  marks;    /* marks sent */
+    ngx_uint_t                  played;   /* marks Twilio sent back */
+    ngx_uint_t                  close_code;
+
+    unsigned                    live:1;   /* the call is in the table */
+    unsigned                    paused:1; /* reading waits for the output */
+    unsigned                    eof:1;
+} ngx_http_voxanne_media_ctx_t;
+
+
+static ngx_int_t ngx_http_voxanne_media_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_voxanne_media_handshake(ngx_http_request_t *r,
+    ngx_http_voxanne_tenant_t **tp, ngx_str_t *key);
+static ngx_table_elt_t *ngx_http_voxanne_media_header(ngx_http_request_t *r,
+    char *name, size_t len);
+static ngx_uint_t ngx_http_voxanne_media_token(ngx_str_t *value, char *token,
+    size_t len);
+static ngx_int_t ngx_http_voxanne_media_upgrade(ngx_http_request_t *r,
+    ngx_http_voxanne_tenant_t *t, ngx_str_t *key);
+static void ngx_http_voxanne_media_cleanup(void *data);
+static void ngx_http_voxanne_media_read(ngx_http_request_t *r);
+static void ngx_http_voxanne_media_write(ngx_http_request_t *r);
+static ngx_int_t ngx_http_voxanne_media_frames(ngx_http_request_t *r,
+    ngx_http_voxanne_media_ctx_t *ctx);
+static void ngx_http_voxanne_media_chunk(ngx_http_request_t *r,
+    ngx_http_voxanne_media_ctx_t *ctx, ngx_http_voxanne_ws_chunk_t *ch);
+static void ngx_http_voxanne_media_message(ngx_http_request_t *r,
+    ngx_http_voxanne_media_ctx_t *ctx, u_char *data, size_t len);
+static void ngx_http_voxanne_media_start(ngx_http_request_t *r,
+    ngx_http_voxanne_media_ctx_t *ctx, json_t *msg);
+static void ngx_http_voxanne_media_echo(ngx_http_request_t *r,
+    ngx_http_voxanne_media_ctx_t *ctx, json_t *msg);
+static const char *ngx_http_voxanne_media_string(json_t *object,
+    const char *name, const char *member, size_t *len);
+static ngx_uint_t ngx_http_voxanne_media_sid(const char *s, size_t len);
+static ngx_int_t ngx_http_voxanne_media_send(ngx_http_voxanne_media_ctx_t *ctx,
+    ngx_uint_t opcode, u_char *data, size_t len);
+static void ngx_http_voxanne_media_close(ngx_http_request_t *r,
+    ngx_http_voxanne_media_ctx_t *ctx, ngx_uint_t code, const char *reason);
+static void ngx_http_voxanne_media_finish(ngx_http_request_t *r,
+    ngx_http_voxanne_media_ctx_t *ctx);
+
+
+char *
+ngx_http_voxanne_media_stream(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->handler == ngx_http_voxanne_media_handler) {
+        return "is duplicate";
+    }
+
+    if (clcf->handler != NULL) {
+        return "conflicts with another content handler in this location";
+    }
+
+    clcf->handler = ngx_http_voxanne_media_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_voxanne_media_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                   rc;
+    ngx_str_t                   key;
+    ngx_http_voxanne_tenant_t  *t;
+
+    t = NULL;
+
+    rc = ngx_http_voxanne_media_handshake(r, &t, &key);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    return ngx_http_voxanne_media_upgrade(r, t, &key);
+}
+
+
+/*
+ * An RFC 6455 opening handshake signed by Twilio for a tenant's media URL,
+ * "{ws url}/.../media/{tenant}".  Returns NGX_OK or the HTTP status to
+ * refuse it with, before anything is upgraded.
+ */
+
+static ngx_int_t
+ngx_http_voxanne_media_handshake(ngx_http_request_t *r,
+    ngx_http_voxanne_tenant_t **tp, ngx_str_t *key)
+{
+    u_char                        *p, *last;
+    ngx_str_t                      name, *sig_header;
+    ngx_uint_t                     i;
+    ngx_table_elt_t               *h, *c;
+    ngx_http_voxanne_tenant_t     *t, **tenants;
+    ngx_http_voxanne_main_conf_t  *vmcf;
+    ngx_http_voxanne_signature_t   sig;
+
+    if (r->method != NGX_HTTP_GET) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    h = ngx_http_voxanne_media_header(r, "Upgrade", sizeof("Upgrade") - 1);
+    c = ngx_http_voxanne_media_header(r, "Connection",
+                                      sizeof("Connection") - 1);
+
+    if (r->http_version < NGX_HTTP_VERSION_11
+        || h == NULL
+        || !ngx_http_voxanne_media_token(&h->value, "websocket", 9)
+        || c == NULL
+        || !ngx_http_voxanne_media_token(&c->value, "upgrade", 7))
+    {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "voxanne: media: not a WebSocket upgrade");
+        return NGX_HTTP_BAD_REQUEST;
+    }
+
+    h = ngx_http_voxanne_media_header(r, "Sec-WebSocket-Version",
+                                      sizeof("Sec-WebSocket-Version") - 1);
+
+    if (h == NULL || h->value.len != 2
+        || ngx_strncmp(h->value.data, "13", 2) != 0)
+    {
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        h->hash = 1;
+        ngx_str_set(&h->key, "Sec-WebSocket-Version");
+        ngx_str_set(&h->value, "13");
+
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "voxanne: media: WebSocket version 13 is required");
+
+        r->headers_out.status = 426;
+        ngx_str_set(&r->headers_out.status_line, "426 Upgrade Required");
+        r->headers_out.content_length_n = 0;
+        r->header_only = 1;
+
+        return ngx_http_send_header(r);
+    }
+
+    h = ngx_http_voxanne_media_header(r, "Sec-WebSocket-Key",
+                                      sizeof("Sec-WebSocket-Key") - 1);
+
+    if (h == NULL || ngx_http_voxanne_ws_key_valid(&h->value) != NGX_OK) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "voxanne: media: invalid Sec-WebSocket-Key");
+        return NGX_HTTP_BAD_REQUEST;
+    }
+
+    *key = h->value;
+
+    /* the tenant is the last segment of the path */
+
+    last = r->uri.data + r->uri.len;
+
+    for (p = last; p > r->uri.data && p[-1] != '/'; p--) { /* void */ }
+
+    name.data = p;
+    name.len = last - p;
+
+    vmcf = ngx_http_get_module_main_conf(r, ngx_http_voxanne_module);
+
+    tenants = vmcf->tenants.elts;
+    t = NULL;
+
+    for (i = 0; i < vmcf->tenants.nelts; i++) {
+        if (tenants[i]->name.len == name.len
+            && ngx_strncmp(tenants[i]->name.data, name.data, name.len) == 0)
+        {
+            t = tenants[i];
+            break;
+        }
+    }
+
+    if (t == NULL) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "voxanne: media: no tenant \"%V\"", &name);
+        return NGX_HTTP_NOT_FOUND;
+    }
+
+    h = ngx_http_voxanne_media_header(r, "X-Twilio-Signature",
+                                      sizeof("X-Twilio-Signature") - 1);
+
+    if (h == NULL) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "voxanne: media: tenant \"%V\": no X-Twilio-Signature, "
+                      "forbidden", &t->name);
+        return NGX_HTTP_FORBIDDEN;
+    }
+
+    sig_header = &h->value;
+
+    /* Twilio signs the wss:// URL of the <Stream>, with no parameters */
+
+    sig.bases = t->ws_url;
+    sig.nbases = 2;
+    sig.keys = t->keys;
+    sig.nkeys = t->nkeys;
+    sig.uri = r->unparsed_uri;
+    sig.params.len = 0;
+    sig.params.data = NULL;
+    sig.token = 0;
+
+    sig.buf = ngx_pnalloc(r->pool, ngx_http_voxanne_signature_buf_size(&sig));
+    if (sig.buf == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    switch (ngx_http_voxanne_signature_verify(&sig, sig_header)) {
+
+    case NGX_OK:
+        break;
+
+    case NGX_DECLINED:
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "voxanne: media: tenant \"%V\": X-Twilio-Signature "
+                      "does not match, forbidden", &t->name);
+        return NGX_HTTP_FORBIDDEN;
+
+    default:
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    *tp = t;
+
+    return NGX_OK;
+}
+
+
+static ngx_table_elt_t *
+ngx_http_voxanne_media_header(ngx_http_request_t *r, char *name, size_t len)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NULL;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == len
+            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
+        {
+            return &h[i];
+        }
+    }
+}
+
+
+/* a comma-separated header value has the token, case-insensitively */
+
+static ngx_uint_t
+ngx_http_voxanne_media_token(ngx_str_t *value, char *token, size_t len)
+{
+    u_char  *p, *last, *end;
+
+    p = value->data;
+    last = value->data + value->len;
+
+    while (p < last) {
+
+        while (p < last && (*p == ' ' || *p == '\t' || *p == ',')) {
+            p++;
+        }
+
+        end = p;
+
+        while (end < last && *end != ',' && *end != ' ' && *end != '\t') {
+            end++;
+        }
+
+        if ((size_t) (end - p) == len
+            && ngx_strncasecmp(p, (u_char *) token, len) == 0)
+        {
+            return 1;
+        }
+
+        p = end;
+    }
+
+    return 0;
+}
+
+
+/*
+ * 101, no extension and no subprotocol; then the connection is the
+ * stream's: the request is held, its buffers are allocated once.
+ */
+
+static ngx_int_t
+ngx_http_voxanne_media_upgrade(ngx_http_request_t *r,
+    ngx_http_voxanne_tenant_t *t, ngx_str_t *key)
+{
+    size_t                         preread;
+    ngx_int_t                      rc;
+    ngx_table_elt_t               *h;
+    ngx_connection_t              *c;
+    ngx_pool_cleanup_t            *cln;
+    ngx_http_voxanne_loc_conf_t   *vlcf;
+    ngx_http_voxanne_media_ctx_t  *ctx;
+
+    c = r->connection;
+    vlcf = ngx_http_get_module_loc_conf(r, ngx_http_voxanne_module);
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_voxanne_media_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->tenant = t;
+
+    ngx_http_voxanne_ws_init(&ctx->ws, vlcf->ws_max_message);
+
+    preread = r->header_in->last - r->header_in->pos;
+
+    ctx->in.start = ngx_palloc(r->pool, NGX_HTTP_VOXANNE_MEDIA_IN
+                                        + NGX_HTTP_VOXANNE_MEDIA_OUT);
+    ctx->msg = ngx_alloc(NGX_HTTP_VOXANNE_MEDIA_MSG, c->log);
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+
+    if (ctx->in.start == NULL || ctx->msg == NULL || cln == NULL
+        || preread > NGX_HTTP_VOXANNE_MEDIA_IN)
+    {
+        ngx_free(ctx->msg);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cln->handler = ngx_http_voxanne_media_cleanup;
+    cln->data = ctx;
+
+    ctx->msg_size = NGX_HTTP_VOXANNE_MEDIA_MSG;
+
+    ctx->in.pos = ctx->in.start;
+    ctx->in.last = ngx_cpymem(ctx->in.start, r->header_in->pos, preread);
+    ctx->in.end = ctx->in.start + NGX_HTTP_VOXANNE_MEDIA_IN;
+    r->header_in->pos = r->header_in->last;
+
+    ctx->out.start = ctx->in.end;
+    ctx->out.pos = ctx->out.start;
+    ctx->out.last = ctx->out.start;
+    ctx->out.end = ctx->out.start + NGX_HTTP_VOXANNE_MEDIA_OUT;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Upgrade");
+    ngx_str_set(&h->value, "websocket");
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->value.data = ngx_pnalloc(r->pool, NGX_HTTP_VOXANNE_WS_ACCEPT_LEN);
+    if (h->value.data == NULL
+        || ngx_http_voxanne_ws_accept(h->value.data, key) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Sec-WebSocket-Accept");
+    h->value.len = NGX_HTTP_VOXANNE_WS_ACCEPT_LEN;
+
+    ngx_http_set_ctx(r, ctx, ngx_http_voxanne_module);
+
+    r->headers_out.status = NGX_HTTP_SWITCHING_PROTOCOLS;
+    ngx_str_set(&r->headers_out.status_line, "101 Switching Protocols");
+    r->headers_out.content_length_n = -1;
+    r->keepalive = 0;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK) {
+        return rc;
+    }
+
+    if (ngx_http_send_special(r, NGX_HTTP_FLUSH) == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                  "voxanne: media: tenant \"%V\": stream connected", &t->name);
+
+    c->log->action = "streaming media";
+
+    r->main->count++;
+    r->read_event_handler = ngx_http_voxanne_media_read;
+    r->write_event_handler = ngx_http_voxanne_media_write;
+
+    /* frames that came with the request first, then the socket */
+
+    ngx_post_event(c->read, &ngx_posted_events);
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_voxanne_media_cleanup(void *data)
+{
+    ngx_http_voxanne_media_ctx_t *ctx = data;
+
+    ngx_free(ctx->msg);
+}
+
+
+static void
+ngx_http_voxanne_media_read(ngx_http_request_t *r)
+{
+    ssize_t                        n;
+    ngx_int_t                      rc;
+    ngx_connection_t              *c;
+    ngx_http_voxanne_loc_conf_t   *vlcf;
+    ngx_http_voxanne_media_ctx_t  *ctx;
+
+    c = r->connection;
+    ctx = ngx_http_get_module_ctx(r, ngx_http_voxanne_module);
+    vlcf = ngx_http_get_module_loc_conf(r, ngx_http_voxanne_module);
+
+    if (ctx->eof) {
+
+        /* nothing more is read: the output drains, then the stream ends */
+
+        ngx_http_voxanne_media_write(r);
+        return;
+    }
+
+    if (c->read->timedout) {
+        c->read->timedout = 0;
+
+        if (ctx->state == NGX_HTTP_VOXANNE_MEDIA_CLOSING) {
+            ngx_http_voxanne_media_finish(r, ctx);
+            return;
+        }
+
+        ngx_log_error(NGX_LOG_WARN, c->log, 0,
+                      "voxanne: media: call %V: no message for %M ms",
+                      &ctx->call_sid, vlcf->ws_idle_timeout);
+
+        ngx_http_voxanne_media_close(r, ctx, NGX_HTTP_VOXANNE_WS_GOING_AWAY,
+                                     "idle");
+        ngx_http_voxanne_media_write(r);
+        return;
+    }
+
+    for ( ;; ) {
+
+        rc = ngx_http_voxanne_media_frames(r, ctx);
+
+        if (rc == NGX_DONE) {
+
+            /* the client's close, or a broken frame: nothing more to read */
+
+            ctx->eof = 1;
+            break;
+        }
+
+        if (rc == NGX_BUSY) {
+
+            /* the output is full: read again once it has drained */
+
+            ctx->paused = 1;
+            break;
+        }
+
+        ctx->in.pos = ctx->in.start;
+        ctx->in.last = ctx->in.start;
+
+        n = c->recv(c, ctx->in.last, ctx->in.end - ctx->in.last);
+
+        if (n == NGX_AGAIN) {
+            break;
+        }
+
+        if (n == 0 || n == NGX_ERROR) {
+            ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                          "voxanne: media: call %V: connection closed by "
+                          "Twilio", &ctx->call_sid);
+
+            ngx_http_voxanne_media_finish(r, ctx);
+            return;
+        }
+
+        ctx->in.last += n;
+    }
+
+    if (!ctx->eof) {
+        if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
+            ngx_http_voxanne_media_finish(r, ctx);
+            return;
+        }
+
+        if (ctx->state != NGX_HTTP_VOXANNE_MEDIA_CLOSING) {
+            ngx_add_timer(c->read, vlcf->ws_idle_timeout);
+        }
+    }
+
+    /* last: the write may end the request */
+
+    ngx_http_voxanne_media_write(r);
+}
+
+
+/*
+ * The frames in the input: NGX_OK when all are parsed, NGX_BUSY when the
+ * output is full, NGX_DONE when nothing more is to be read.
+ */
+
+static ngx_int_t
+ngx_http_voxanne_media_frames(ngx_http_request_t *r,
+    ngx_http_voxanne_media_ctx_t *ctx)
+{
+    ngx_int_t                    rc;
+    ngx_http_voxanne_ws_chunk_t  ch;
+
+    for ( ;; ) {
+
+        if ((size_t) (ctx->out.end - ctx->out.last)
+            < NGX_HTTP_VOXANNE_MEDIA_OUT / 2)
+        {
+            return NGX_BUSY;
+        }
+
+        rc = ngx_http_voxanne_ws_parse(&ctx->ws, &ctx->in.pos, ctx->in.last,
+                                       &ch);
+
+        switch (rc) {
+
+        case NGX_AGAIN:
+            return NGX_OK;
+
+        case NGX_ERROR:
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "voxanne: media: call %V: invalid frame, close %ui",
+                          &ctx->call_sid, ctx->ws.error);
+
+            ngx_http_voxanne_media_close(r, ctx, ctx->ws.error,
+                                         "invalid frame");
+            return NGX_DONE;
+
+        case NGX_DONE:
+
+            /* the client's close frame, delivered already */
+
+            return NGX_DONE;
+
+        default: /* NGX_OK */
+            ngx_http_voxanne_media_chunk(r, ctx, &ch);
+        }
+    }
+}
+
+
+static void
+ngx_http_voxanne_media_chunk(ngx_http_request_t *r,
+    ngx_http_voxanne_media_ctx_t *ctx, ngx_http_voxanne_ws_chunk_t *ch)
+{
+    u_char  *msg;
+    size_t   size;
+
+    if (ch->opcode == NGX_HTTP_VOXANNE_WS_TEXT
+        || ch->opcode == NGX_HTTP_VOXANNE_WS_BINARY)
+    {
+        if (ctx->state == NGX_HTTP_VOXANNE_MEDIA_CLOSING) {
+            return;
+        }
+
+        if (ch->opcode == NGX_HTTP_VOXANNE_WS_BINARY) {
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "voxanne: media: call %V: binary frame",
+                          &ctx->call_sid);
+
+            ngx_http_voxanne_media_close(r, ctx,
+                                         NGX_HTTP_VOXANNE_WS_UNSUPPORTED,
+                                         "binary frames are not Media "
+                                         "Streams messages");
+            return;
+        }
+
+        /* a whole message in one chunk is read where it lies */
+
+        if (ch->fin && ctx->msg_len == 0) {
+            ngx_http_voxanne_media_message(r, ctx, ch->data, ch->len);
+            return;
+        }
+
+        if (ctx->msg_len + ch->len > ctx->msg_size) {
+
+            /* the codec has checked the message against max_message */
+
+            size = ngx_max(ctx->msg_size * 2, ctx->msg_len + ch->len);
+
+            msg = ngx_alloc(size, r->connection->log);
+            if (msg == NULL) {
+                ngx_http_voxanne_media_close(r, ctx,
+                                             NGX_HTTP_VOXANNE_WS_INTERNAL,
+                                             "no memory");
+                return;
+            }
+
+            ngx_memcpy(msg, ctx->msg, ctx->msg_len);
+            ngx_free(ctx->msg);
+
+            ctx->msg = msg;
+            ctx->msg_size = size;
+        }
+
+        ngx_memcpy(ctx->msg + ctx->msg_len, ch->data, ch->len);
+        ctx->msg_len += ch->len;
+
+        if (ch->fin) {
+            size = ctx->msg_len;
+            ctx->msg_len = 0;
+
+            ngx_http_voxanne_media_message(r, ctx, ctx->msg, size);
+        }
+
+        return;
+    }
+
+    /* a control frame, at most 125 bytes in all */
+
+    ngx_memcpy(ctx->ctrl + ctx->ctrl_len, ch->data, ch->len);
+    ctx->ctrl_len += ch->len;
+
+    if (!ch->last) {
+        return;
+    }
+
+    size = ctx->ctrl_len;
+    ctx->ctrl_len = 0;
+
+    switch (ch->opcode) {
+
+    case NGX_HTTP_VOXANNE_WS_PING:
+
+        if (ctx->state != NGX_HTTP_VOXANNE_MEDIA_CLOSING) {
+            (void) ngx_http_voxanne_media_send(ctx, NGX_HTTP_VOXANNE_WS_PONG,
+                                               ctx->ctrl, size);
+        }
+
+        return;
+
+    case NGX_HTTP_VOXANNE_WS_PONG:
+        return;
+
+    default: /* NGX_HTTP_VOXANNE_WS_CLOSE */
+
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "voxanne: media: call %V: close %ui from Twilio",
+                      &ctx->call_sid, ctx->ws.close_code);
+
+        /* answer it, unless it answers ours */
+
+        ngx_http_voxanne_media_close(r, ctx,
+                                     ctx->ws.close_code
+                                     == NGX_HTTP_VOXANNE_WS_NO_STATUS
+                                     ? NGX_HTTP_VOXANNE_WS_NORMAL
+                                     : ctx->ws.close_code, "");
+    }
+}
+
+
+static void
+ngx_http_voxanne_media_message(ngx_http_request_t *r,
+    ngx_http_voxanne_media_ctx_t *ctx, u_char *data, size_t len)
+{
+    const char    *event, *s;
+    json_t        *msg;
+    json_error_t   err;
+
+    msg = json_loadb((const char *) data, len, JSON_REJECT_DUPLICATES, &err);
+
+    if (msg == NULL || !json_is_object(msg)) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "voxanne: media: call %V: not a JSON object: %s",
+                      &ctx->call_sid, msg ? "another type" : err.text);
+        json_decref(msg);
+
+        ngx_http_voxanne_media_close(r, ctx, NGX_HTTP_VOXANNE_WS_INVALID_DATA,
+                                     "not a JSON object");
+        return;
+    }
+
+    event = json_string_value(json_object_get(msg, "event"));
+
+    if (event == NULL) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "voxanne: media: call %V: a message without \"event\"",
+                      &ctx->call_sid);
+
+        ngx_http_voxanne_media_close(r, ctx, NGX_HTTP_VOXANNE_WS_POLICY,
+                                     "no event");
+
+    } else if (ngx_strcmp(event, "connected") == 0) {
+
+        if (ctx->state != NGX_HTTP_VOXANNE_MEDIA_OPEN) {
+            ngx_http_voxanne_media_close(r, ctx, NGX_HTTP_VOXANNE_WS_POLICY,
+                                         "connected twice");
+
+        } else {
+            ctx->state = NGX_HTTP_VOXANNE_MEDIA_CONNECTED;
+        }
+
+    } else if (ngx_strcmp(event, "start") == 0) {
+        ngx_http_voxanne_media_start(r, ctx, msg);
+
+    } else if (ctx->state != NGX_HTTP_VOXANNE_MEDIA_STARTED) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "voxanne: media: \"%s\" before \"start\"", event);
+
+        ngx_http_voxanne_media_close(r, ctx, NGX_HTTP_VOXANNE_WS_POLICY,
+                                     "no start");
+
+    } else if (ngx_strcmp(event, "media") == 0) {
+        ngx_http_voxanne_media_echo(r, ctx, msg);
+
+    } else if (ngx_strcmp(event, "mark") == 0) {
+        ctx->played++;
+
+    } else if (ngx_strcmp(event, "dtmf") == 0) {
+        s = ngx_http_voxanne_media_string(msg, "dtmf", "digit", &len);
+
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "voxanne: media: call %V: dtmf \"%*s\"",
+                      &ctx->call_sid, s ? len : 0, s ? s : "");
+
+    } else if (ngx_strcmp(event, "stop") == 0) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "voxanne: media: call %V: stop after %ui media "
+                      "messages, %ui of %ui marks played", &ctx->call_sid,
+                      ctx->media, ctx->played, ctx->marks);
+
+        ngx_http_voxanne_media_close(r, ctx, NGX_HTTP_VOXANNE_WS_NORMAL, "");
+
+    } else {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "voxanne: media: event \"%s\" ignored", event);
+    }
+
+    json_decref(msg);
+}
+
+
+/*
+ * "start": the stream token from the voice webhook must be this tenant's
+ * for this CallSid, and the call must still hold its line.
+ */
+
+static void
+ngx_http_voxanne_media_start(ngx_http_request_t *r,
+    ngx_http_voxanne_media_ctx_t *ctx, json_t *msg)
+{
+    size_t                         slen, clen;
+    ngx_int_t                      rc;
+    ngx_str_t                      token, tenant;
+    const char                    *stream, *call, *s, *reason;
+    json_t                        *params;
+    ngx_http_voxanne_main_conf_t  *vmcf;
+
+    vmcf = ngx_http_get_module_main_conf(r, ngx_http_voxanne_module);
+
+    if (ctx->state != NGX_HTTP_VOXANNE_MEDIA_CONNECTED) {
+        reason = "start out of order";
+        goto refused;
+    }
+
+    stream = json_string_value(json_object_get(msg, "streamSid"));
+    slen = stream ? ngx_strlen(stream) : 0;
+    clen = 0;
+    call = ngx_http_voxanne_media_string(msg, "start", "callSid", &clen);
+
+    if (!ngx_http_voxanne_media_sid(stream, slen)
+        || !ngx_http_voxanne_media_sid(call, clen))
+    {
+        reason = "no valid streamSid or callSid";
+        goto refused;
+    }
+
+    ctx->stream_sid.data = ctx->sids;
+    ctx->stream_sid.len = slen;
+    ngx_memcpy(ctx->sids, stream, slen);
+
+    ctx->call_sid.data = ctx->sids + NGX_HTTP_VOXANNE_SID_MAX;
+    ctx->call_sid.len = clen;
+    ngx_memcpy(ctx->call_sid.data, call, clen);
+
+    params = json_object_get(json_object_get(msg, "start"),
+                             "customParameters");
+
+    s = json_string_value(json_object_get(params, "tenant"));
+
+    tenant.data = (u_char *) s;
+    tenant.len = s ? ngx_strlen(s) : 0;
+
+    if (s == NULL || tenant.len != ctx->tenant->name.len
+        || ngx_strncmp(tenant.data, ctx->tenant->name.data, tenant.len) != 0)
+    {
+        reason = "the tenant parameter is not the URL's";
+        goto refused;
+    }
+
+    s = json_string_value(json_object_get(params, "token"));
+
+    token.data = (u_char *) s;
+    token.len = s ? ngx_strlen(s) : 0;
+
+    if (s == NULL
+        || ngx_http_voxanne_token_verify(&token, ctx->tenant->keys,
+                                         ctx->tenant->nkeys,
+                                         &ctx->tenant->name, &ctx->call_sid,
+                                         ngx_time())
+           != NGX_OK)
+    {
+        reason = "invalid or expired stream token";
+        goto refused;
+    }
+
+    rc = ngx_http_voxanne_calls_stream(vmcf->calls, &ctx->tenant->name,
+                                       &ctx->call_sid);
+
+    if (rc != NGX_OK) {
+        reason = (rc == NGX_ABORT) ? "the call holds no line"
+                                   : "the call has ended";
+        goto refused;
+    }
+
+    ctx->live = 1;
+    ctx->state = NGX_HTTP_VOXANNE_MEDIA_STARTED;
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "voxanne: media: call %V tenant \"%V\": stream %V started",
+                  &ctx->call_sid, &ctx->tenant->name, &ctx->stream_sid);
+
+    return;
+
+refused:
+
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "voxanne: media: tenant \"%V\": start refused: %s",
+                  &ctx->tenant->name, reason);
+
+    ngx_http_voxanne_media_close(r, ctx, NGX_HTTP_VOXANNE_WS_POLICY, reason);
+}
+
+
+/* the echo agent: the caller's audio goes back, a mark every second */
+
+static void
+ngx_http_voxanne_media_echo(ngx_http_request_t *r,
+    ngx_http_voxanne_media_ctx_t *ctx, json_t *msg)
+{
+    u_char      *p, *last;
+    size_t       len;
+    const char  *payload;
+    u_char       mark[160];
+
+    payload = ngx_http_voxanne_media_string(msg, "media", "payload", &len);
+
+    if (payload == NULL) {
+        ngx_http_voxanne_media_close(r, ctx, NGX_HTTP_VOXANNE_WS_POLICY,
+                                     "media without payload");
+        return;
+    }
+
+    /* base64 only, so that it is copied into the JSON as it is */
+
+    for (p = (u_char *) payload, last = p + len; p < last; p++) {
+        if (!(isalnum(*p) || *p == '+' || *p == '/' || *p == '=')) {
+            ngx_http_voxanne_media_close(r, ctx,
+                                         NGX_HTTP_VOXANNE_WS_INVALID_DATA,
+                                         "payload is not base64");
+            return;
+        }
+    }
+
+    if (len + 128 > NGX_HTTP_VOXANNE_MEDIA_OUT / 2) {
+        ngx_http_voxanne_media_close(r, ctx, NGX_HTTP_VOXANNE_WS_TOO_BIG,
+                                     "media payload too large to echo");
+        return;
+    }
+
+    ctx->media++;
+
+    /* written in place, after room for the frame header */
+
+    p = ctx->out.last + NGX_HTTP_VOXANNE_WS_HEADER_MAX;
+
+    last = ngx_sprintf(p, "{\"event\":\"media\",\"streamSid\":\"%V\","
+                          "\"media\":{\"payload\":\"%*s\"}}",
+                       &ctx->stream_sid, len, payload);
+
+    (void) ngx_http_voxanne_media_send(ctx, NGX_HTTP_VOXANNE_WS_TEXT, p,
+                                       last - p);
+
+    if (ctx->media % NGX_HTTP_VOXANNE_MEDIA_MARK == 0) {
+        last = ngx_sprintf(mark, "{\"event\":\"mark\",\"streamSid\":\"%V\","
+                                 "\"mark\":{\"name\":\"echo-%ui\"}}",
+                           &ctx->stream_sid, ++ctx->marks);
+
+        (void) ngx_http_voxanne_media_send(ctx, NGX_HTTP_VOXANNE_WS_TEXT,
+                                           mark, last - mark);
+    }
+}
+
+
+/* object.name.member as a string, or NULL */
+
+static const char *
+ngx_http_voxanne_media_string(json_t *object, const char *name,
+    const char *member, size_t *len)
+{
+    json_t  *value;
+
+    value = json_object_get(json_object_get(object, name), member);
+
+    if (!json_is_string(value)) {
+        return NULL;
+    }
+
+    *len = json_string_length(value);
+
+    return json_string_value(value);
+}
+
+
+static ngx_uint_t
+ngx_http_voxanne_media_sid(const char *s, size_t len)
+{
+    size_t  i;
+
+    if (s == NULL || len < 2 || len > NGX_HTTP_VOXANNE_SID_MAX) {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (!isalnum((u_char) s[i])) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/*
+ * Queues a frame.  The output always has room for it: reading stops while
+ * less than half of the output is free, and no frame is larger than that.
+ * data may lie in the output already, after room for the longest header.
+ */
+
+static ngx_int_t
+ngx_http_voxanne_media_send(ngx_http_voxanne_media_ctx_t *ctx,
+    ngx_uint_t opcode, u_char *data, size_t len)
+{
+    u_char  header[NGX_HTTP_VOXANNE_WS_HEADER_MAX];
+    size_t  n;
+
+    n = ngx_http_voxanne_ws_frame_header(header, opcode, len);
+
+    if (n == 0 || (size_t) (ctx->out.end - ctx->out.last) < n + len) {
+        return NGX_ERROR;
+    }
+
+    ngx_memmove(ctx->out.last + n, data, len);
+    ngx_memcpy(ctx->out.last, header, n);
+
+    ctx->out.last += n + len;
+
+    return NGX_OK;
+}
+
+
+/*
+ * Our close frame: nothing else is sent after it, and the connection ends
+ * once the client has answered it (or after the close timeout)
+ * and the output has drained.
+ */
+
+static void
+ngx_http_voxanne_media_close(ngx_http_request_t *r,
+    ngx_http_voxanne_media_ctx_t *ctx, ngx_uint_t code, const char *reason)
+{
+    size_t  n;
+    u_char  payload[NGX_HTTP_VOXANNE_WS_CONTROL_MAX];
+
+    if (ctx->state == NGX_HTTP_VOXANNE_MEDIA_CLOSING) {
+        return;
+    }
+
+    ctx->state = NGX_HTTP_VOXANNE_MEDIA_CLOSING;
+    ctx->close_code = code;
+
+    n = ngx_http_voxanne_ws_close_payload(payload, code, (u_char *) reason,
+                                          ngx_strlen(reason));
+
+    if (ngx_http_voxanne_media_send(ctx, NGX_HTTP_VOXANNE_WS_CLOSE, payload,
+                                    n)
+        != NGX_OK)
+    {
+        ctx->eof = 1;
+    }
+
+    if (r->connection->read->timer_set) {
+        ngx_del_timer(r->connection->read);
+    }
+
+    ngx_add_timer(r->connection->read, NGX_HTTP_VOXANNE_MEDIA_CLOSE_TIMEOUT);
+}
+
+
+static void
+ngx_http_voxanne_media_write(ngx_http_request_t *r)
+{
+    ssize_t                        n;
+    ngx_connection_t              *c;
+    ngx_http_core_loc_conf_t      *clcf;
+    ngx_http_voxanne_media_ctx_t  *ctx;
+
+    c = r->connection;
+    ctx = ngx_http_get_module_ctx(r, ngx_http_voxanne_module);
+
+    if (c->write->timedout) {
+        ngx_log_error(NGX_LOG_INFO, c->log, NGX_ETIMEDOUT,
+                      "voxanne: media: call %V: Twilio does not read",
+                      &ctx->call_sid);
+        ngx_http_voxanne_media_finish(r, ctx);
+        return;
+    }
+
+    while (ctx->out.pos < ctx->out.last) {
+
+        n = c->send(c, ctx->out.pos, ctx->out.last - ctx->out.pos);
+
+        if (n == NGX_AGAIN) {
+            break;
+        }
+
+        if (n == NGX_ERROR) {
+            ngx_http_voxanne_media_finish(r, ctx);
+            return;
+        }
+
+        ctx->out.pos += n;
+    }
+
+    if (ctx->out.pos < ctx->out.last) {
+
+        /* what is left moves to the start: room for the next frames */
+
+        if (ctx->out.pos != ctx->out.start) {
+            n = ctx->out.last - ctx->out.pos;
+            ngx_memmove(ctx->out.start, ctx->out.pos, n);
+            ctx->out.pos = ctx->out.start;
+            ctx->out.last = ctx->out.start + n;
+        }
+
+        if (ngx_handle_write_event(c->write, 0) != NGX_OK) {
+            ngx_http_voxanne_media_finish(r, ctx);
+            return;
+        }
+
+        clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+        ngx_add_timer(c->write, clcf->send_timeout);
+
+        return;
+    }
+
+    ctx->out.pos = ctx->out.start;
+    ctx->out.last = ctx->out.start;
+
+    if (c->write->timer_set) {
+        ngx_del_timer(c->write);
+    }
+
+    if (ctx->state == NGX_HTTP_VOXANNE_MEDIA_CLOSING && ctx->eof) {
+        ngx_http_voxanne_media_finish(r, ctx);
+        return;
+    }
+
+    if (ctx->paused) {
+        ctx->paused = 0;
+        ngx_post_event(c->read, &ngx_posted_events);
+    }
+}
+
+
+/* the end of the stream: the call's line is given back */
+
+static void
+ngx_http_voxanne_media_finish(ngx_http_request_t *r,
+    ngx_http_voxanne_media_ctx_t *ctx)
+{
+    ngx_http_voxanne_main_conf_t  *vmcf;
+
+    vmcf = ngx_http_get_module_main_conf(r, ngx_http_voxanne_module);
+
+    if (ctx->live) {
+        ctx->live = 0;
+
+        (void) ngx_http_voxanne_calls_end(vmcf->calls, &ctx->tenant->name,
+                                          &ctx->call_sid);
+    }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "voxanne: media: call %V tenant \"%V\": stream ended, "
+                  "close %ui, %ui media messages",
+                  &ctx->call_sid, &ctx->tenant->name, ctx->close_code,
+                  ctx->media);
+
+    r->read_event_handler = ngx_http_block_reading;
+    r->write_event_handler = ngx_http_request_empty_handler;
+
+    ngx_http_finalize_request(r, NGX_DONE);
+}
