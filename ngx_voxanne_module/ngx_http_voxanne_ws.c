@@ -327,8 +327,8 @@ ngx_http_voxanne_ws_close(ngx_http_voxanne_ws_t *ws, u_char *p, size_t n,
     ngx_uint_t last)
 {
     u_char      *end;
-    ngx_uint_t   code;
     uint64_t     offset;
+    ngx_uint_t   code;
 
     end = p + n;
 

@@ -25,8 +25,8 @@
  *     for ( ;; ) {
  *         rc = ngx_http_voxanne_ws_parse(&ws, &b->pos, b->last, &ch);
  *
- *         NGX_OK     ch is a chunk of payload, unmasked in place: copy
- *                    ch.data (into b) before b is read into again;
+ *         NGX_OK     ch is a chunk of payload, unmasked in place in b:
+ *                    copy it out before b is read into again;
  *         NGX_AGAIN  b->pos == b->last: read more;
  *         NGX_DONE   a close frame has been delivered; nothing is parsed
  *                    after it, b->pos is left at the next byte;
@@ -127,10 +127,11 @@ ngx_int_t ngx_http_voxanne_ws_parse(ngx_http_voxanne_ws_t *ws, u_char **pos,
 
 /*
  * Server frames are not masked and not fragmented.  frame_header() writes
- * the header of a frame of len payload bytes (FIN set) and returns its size,
- * 2, 4 or 10, or 0 for a control frame over 125 bytes.
- * close_payload() writes the code and as much of the reason as fits 125
- * bytes, cut at a UTF-8 character boundary, and returns the payload's size;
+ * the header of a frame of len payload bytes (FIN set) and returns its
+ * size: 2, 4 or 10 (NGX_HTTP_VOXANNE_WS_HEADER_MAX), or 0 for a control
+ * frame over 125 bytes or a data frame of 2^63 bytes or more.
+ * close_payload() writes the code and as much of the reason (UTF-8) as
+ * fits 125 bytes, cut between characters, and returns the payload's size;
  * its header is then the 2 bytes before it:
  *
  *     n = ngx_http_voxanne_ws_close_payload(buf + 2, 1009, reason, len);
