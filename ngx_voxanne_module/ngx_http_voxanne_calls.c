@@ -513,7 +513,7 @@ ngx_http_voxanne_calls_expire_queue(ngx_http_voxanne_calls_ctx_t *ctx,
         q = ngx_queue_last(queue);
         call = ngx_queue_data(q, ngx_http_voxanne_call_t, queue);
 
-        if (call->expires > now) {
+        if (call->expires >= now) {
             return;
         }
 
