@@ -19,6 +19,8 @@
  */
 
 
+#define NGX_HTTP_VOXANNE_UPGRADE_REQUIRED  426
+
 #define NGX_HTTP_VOXANNE_MEDIA_IN       4096
 #define NGX_HTTP_VOXANNE_MEDIA_OUT      16384
 #define NGX_HTTP_VOXANNE_MEDIA_MSG      2048     /* grows to max_message */
@@ -126,6 +128,19 @@ ngx_http_voxanne_media_handler(ngx_http_request_t *r)
     t = NULL;
 
     rc = ngx_http_voxanne_media_handshake(r, &t, &key);
+
+    if (rc == NGX_HTTP_VOXANNE_UPGRADE_REQUIRED) {
+
+        /* nginx has no page for 426: an empty answer */
+
+        r->headers_out.status = NGX_HTTP_VOXANNE_UPGRADE_REQUIRED;
+        ngx_str_set(&r->headers_out.status_line, "426 Upgrade Required");
+        r->headers_out.content_length_n = 0;
+        r->header_only = 1;
+
+        return ngx_http_send_header(r);
+    }
+
     if (rc != NGX_OK) {
         return rc;
     }
@@ -189,12 +204,7 @@ ngx_http_voxanne_media_handshake(ngx_http_request_t *r,
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "voxanne: media: WebSocket version 13 is required");
 
-        r->headers_out.status = 426;
-        ngx_str_set(&r->headers_out.status_line, "426 Upgrade Required");
-        r->headers_out.content_length_n = 0;
-        r->header_only = 1;
-
-        return ngx_http_send_header(r);
+        return NGX_HTTP_VOXANNE_UPGRADE_REQUIRED;
     }
 
     h = ngx_http_voxanne_media_header(r, "Sec-WebSocket-Key",
