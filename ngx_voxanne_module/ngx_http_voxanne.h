@@ -100,6 +100,7 @@ extern ngx_module_t  ngx_http_voxanne_module;
 #include "ngx_http_voxanne_health.h"
 #include "ngx_http_voxanne_twilio.h"
 #include "ngx_http_voxanne_media.h"
+#include "ngx_http_voxanne_metrics.h"
 
 
 #endif /* _NGX_HTTP_VOXANNE_H_INCLUDED_ */

@@ -10,36 +10,6 @@
 #include "ngx_http_voxanne.h"
 
 
-typedef struct {
-    ngx_str_node_t                    sn;       /* the tenant name */
-    ngx_uint_t                        active;   /* calls holding a slot */
-    u_char                            data[1];
-} ngx_http_voxanne_calls_tenant_t;
-
-
-typedef struct {
-    ngx_str_node_t                    sn;       /* the CallSid */
-    ngx_queue_t                       queue;    /* by expiry, newest first */
-    ngx_uint_t                        live;     /* its stream has started */
-    time_t                            expires;
-    ngx_int_t                         seq;      /* the last SequenceNumber */
-    ngx_uint_t                        status;
-    ngx_uint_t                        active;   /* holds a tenant slot */
-    ngx_http_voxanne_calls_tenant_t  *tenant;
-    u_char                            data[1];
-} ngx_http_voxanne_call_t;
-
-
-struct ngx_http_voxanne_calls_sh_s {
-    ngx_rbtree_t                      calls;
-    ngx_rbtree_node_t                 calls_sentinel;
-    ngx_rbtree_t                      tenants;
-    ngx_rbtree_node_t                 tenants_sentinel;
-    ngx_queue_t                       queue;    /* pending and ended */
-    ngx_queue_t                       live;     /* streaming, by start */
-};
-
-
 static ngx_http_voxanne_call_t *ngx_http_voxanne_calls_find(
     ngx_http_voxanne_calls_ctx_t *ctx, ngx_str_t *tenant, ngx_str_t *sid);
 static ngx_http_voxanne_calls_tenant_t *ngx_http_voxanne_calls_tenant(
@@ -110,7 +80,7 @@ ngx_http_voxanne_calls_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         return NGX_OK;
     }
 
-    ctx->sh = ngx_slab_alloc(ctx->shpool, sizeof(ngx_http_voxanne_calls_sh_t));
+    ctx->sh = ngx_slab_calloc(ctx->shpool, sizeof(ngx_http_voxanne_calls_sh_t));
     if (ctx->sh == NULL) {
         return NGX_ERROR;
     }
@@ -231,6 +201,8 @@ ngx_http_voxanne_calls_start(ngx_shm_zone_t *shm_zone, ngx_str_t *tenant,
     call->active = 1;
     call->live = 0;
     call->tenant = t;
+    call->started = ngx_time();
+    call->pid = 0;
 
     ngx_rbtree_insert(&ctx->sh->calls, &call->sn.node);
     ngx_queue_insert_head(&ctx->sh->queue, &call->queue);
@@ -380,6 +352,7 @@ ngx_http_voxanne_calls_stream(ngx_shm_zone_t *shm_zone, ngx_str_t *tenant,
     } else {
         if (!call->live) {
             call->live = 1;
+            call->pid = ngx_pid;
             call->expires = ngx_time() + NGX_HTTP_VOXANNE_CALL_MAX;
 
             ngx_queue_remove(&call->queue);
@@ -392,6 +365,67 @@ ngx_http_voxanne_calls_stream(ngx_shm_zone_t *shm_zone, ngx_str_t *tenant,
     ngx_shmtx_unlock(&ctx->shpool->mutex);
 
     return rc;
+}
+
+
+/* the closes the metrics count; the last entry stands for any other */
+
+ngx_uint_t  ngx_http_voxanne_ws_close_codes[] = {
+    1000, 1001, 1002, 1003, 1007, 1008, 1009, 1011, 0
+};
+
+
+/* a webhook answered: per tenant, per route and result, and its outcome */
+
+void
+ngx_http_voxanne_calls_webhook(ngx_shm_zone_t *shm_zone, ngx_str_t *tenant,
+    ngx_uint_t route, ngx_uint_t result, ngx_int_t outcome)
+{
+    ngx_http_voxanne_calls_ctx_t     *ctx;
+    ngx_http_voxanne_calls_tenant_t  *t;
+
+    ctx = shm_zone->data;
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    t = ngx_http_voxanne_calls_tenant(ctx, tenant);
+
+    if (t) {
+        t->webhooks[route][result]++;
+
+        if (outcome >= 0) {
+            t->outcomes[outcome]++;
+        }
+    }
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+}
+
+
+void
+ngx_http_voxanne_calls_count(ngx_shm_zone_t *shm_zone, ngx_uint_t counter,
+    ngx_uint_t n)
+{
+    ngx_http_voxanne_calls_ctx_t  *ctx;
+
+    ctx = shm_zone->data;
+
+    (void) ngx_atomic_fetch_add(&ctx->sh->counters[counter], n);
+}
+
+
+void
+ngx_http_voxanne_calls_close(ngx_shm_zone_t *shm_zone, ngx_uint_t code)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; ngx_http_voxanne_ws_close_codes[i]; i++) {
+        if (ngx_http_voxanne_ws_close_codes[i] == code) {
+            break;
+        }
+    }
+
+    ngx_http_voxanne_calls_count(shm_zone, NGX_HTTP_VOXANNE_WS_CLOSE + i, 1);
 }
 
 
@@ -447,12 +481,12 @@ ngx_http_voxanne_calls_tenant(ngx_http_voxanne_calls_ctx_t *ctx,
         return NULL;
     }
 
+    ngx_memzero(t, offsetof(ngx_http_voxanne_calls_tenant_t, data));
     ngx_memcpy(t->data, name->data, name->len);
 
     t->sn.node.key = hash;
     t->sn.str.data = t->data;
     t->sn.str.len = name->len;
-    t->active = 0;
 
     ngx_rbtree_insert(&ctx->sh->tenants, &t->sn.node);
 

@@ -38,6 +38,80 @@ typedef enum {
 } ngx_http_voxanne_call_status_e;
 
 
+/* what a voice webhook decided, counted per tenant */
+
+typedef enum {
+    NGX_HTTP_VOXANNE_OUTCOME_CONNECTED = 0,
+    NGX_HTTP_VOXANNE_OUTCOME_AFTER_HOURS,
+    NGX_HTTP_VOXANNE_OUTCOME_BUSY,
+    NGX_HTTP_VOXANNE_OUTCOME_LIMITED,
+    NGX_HTTP_VOXANNE_OUTCOME_FALLBACK,
+    NGX_HTTP_VOXANNE_OUTCOMES
+} ngx_http_voxanne_outcome_e;
+
+
+/* webhooks per tenant, route (ngx_http_voxanne_route_e) and result */
+
+#define NGX_HTTP_VOXANNE_ROUTES  5
+
+typedef enum {
+    NGX_HTTP_VOXANNE_RESULT_OK = 0,
+    NGX_HTTP_VOXANNE_RESULT_FORBIDDEN,
+    NGX_HTTP_VOXANNE_RESULT_INVALID,
+    NGX_HTTP_VOXANNE_RESULTS
+} ngx_http_voxanne_result_e;
+
+
+/* counters of the whole edge, updated without the lock */
+
+typedef enum {
+    NGX_HTTP_VOXANNE_SIGNATURE_FAILURES = 0,
+    NGX_HTTP_VOXANNE_RATE_LIMITED,
+    NGX_HTTP_VOXANNE_UNKNOWN_NUMBERS,
+    NGX_HTTP_VOXANNE_WS_FRAMES_IN,
+    NGX_HTTP_VOXANNE_WS_FRAMES_OUT,
+    NGX_HTTP_VOXANNE_WS_CLOSE,           /* the first of the close codes */
+    NGX_HTTP_VOXANNE_COUNTERS = NGX_HTTP_VOXANNE_WS_CLOSE + 9
+} ngx_http_voxanne_counter_e;
+
+
+typedef struct {
+    ngx_str_node_t                    sn;       /* the tenant name */
+    ngx_uint_t                        active;   /* calls holding a slot */
+    ngx_uint_t                        outcomes[NGX_HTTP_VOXANNE_OUTCOMES];
+    ngx_uint_t                        webhooks[NGX_HTTP_VOXANNE_ROUTES]
+                                              [NGX_HTTP_VOXANNE_RESULTS];
+    u_char                            data[1];
+} ngx_http_voxanne_calls_tenant_t;
+
+
+typedef struct {
+    ngx_str_node_t                    sn;       /* the CallSid */
+    ngx_queue_t                       queue;    /* by expiry, newest first */
+    ngx_uint_t                        live;     /* its stream has started */
+    time_t                            expires;
+    ngx_int_t                         seq;      /* the last SequenceNumber */
+    ngx_uint_t                        status;
+    ngx_uint_t                        active;   /* holds a tenant slot */
+    ngx_http_voxanne_calls_tenant_t  *tenant;
+    time_t                            started;
+    ngx_pid_t                         pid;      /* the stream's worker */
+    u_char                            data[1];
+} ngx_http_voxanne_call_t;
+
+
+struct ngx_http_voxanne_calls_sh_s {
+    ngx_rbtree_t                      calls;
+    ngx_rbtree_node_t                 calls_sentinel;
+    ngx_rbtree_t                      tenants;
+    ngx_rbtree_node_t                 tenants_sentinel;
+    ngx_queue_t                       queue;    /* pending and ended */
+    ngx_queue_t                       live;     /* streaming, by start */
+    ngx_atomic_t                      counters[NGX_HTTP_VOXANNE_COUNTERS];
+};
+
+
+
 typedef struct ngx_http_voxanne_calls_sh_s  ngx_http_voxanne_calls_sh_t;
 
 
@@ -48,7 +122,8 @@ typedef struct {
 } ngx_http_voxanne_calls_ctx_t;
 
 
-extern ngx_str_t  ngx_http_voxanne_call_statuses[];
+extern ngx_str_t   ngx_http_voxanne_call_statuses[];
+extern ngx_uint_t  ngx_http_voxanne_ws_close_codes[];
 
 
 ngx_int_t ngx_http_voxanne_calls_init_zone(ngx_shm_zone_t *shm_zone,
@@ -64,6 +139,12 @@ ngx_int_t ngx_http_voxanne_calls_stream(ngx_shm_zone_t *shm_zone,
     ngx_str_t *tenant, ngx_str_t *sid);
 ngx_int_t ngx_http_voxanne_calls_end(ngx_shm_zone_t *shm_zone,
     ngx_str_t *tenant, ngx_str_t *sid);
+void ngx_http_voxanne_calls_webhook(ngx_shm_zone_t *shm_zone,
+    ngx_str_t *tenant, ngx_uint_t route, ngx_uint_t result,
+    ngx_int_t outcome);
+void ngx_http_voxanne_calls_count(ngx_shm_zone_t *shm_zone,
+    ngx_uint_t counter, ngx_uint_t n);
+void ngx_http_voxanne_calls_close(ngx_shm_zone_t *shm_zone, ngx_uint_t code);
 
 
 #endif /* _NGX_HTTP_VOXANNE_CALLS_H_INCLUDED_ */

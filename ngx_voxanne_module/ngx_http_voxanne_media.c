@@ -53,7 +53,9 @@ typedef struct {
     ngx_str_t                   call_sid;
     u_char                      sids[2 * NGX_HTTP_VOXANNE_SID_MAX];
 
-    ngx_uint_t                  media;    /* frames received */
+    ngx_uint_t                  frames_in;
+    ngx_uint_t                  frames_out;
+    ngx_uint_t                  media;    /* media messages received */
     ngx_uint_t                  marks;    /* marks sent */
     ngx_uint_t                  played;   /* marks Twilio sent back */
     ngx_uint_t                  close_code;
@@ -634,6 +636,11 @@ ngx_http_voxanne_media_frames(ngx_http_request_t *r,
             return NGX_DONE;
 
         default: /* NGX_OK */
+
+            if (ch.last) {
+                ctx->frames_in++;
+            }
+
             ngx_http_voxanne_media_chunk(r, ctx, &ch);
         }
     }
@@ -1051,6 +1058,8 @@ ngx_http_voxanne_media_send(ngx_http_voxanne_media_ctx_t *ctx,
         return NGX_ERROR;
     }
 
+    ctx->frames_out++;
+
     ngx_memmove(ctx->out.last + n, data, len);
     ngx_memcpy(ctx->out.last, header, n);
 
@@ -1189,6 +1198,15 @@ ngx_http_voxanne_media_finish(ngx_http_request_t *r,
 
         (void) ngx_http_voxanne_calls_end(vmcf->calls, &ctx->tenant->name,
                                           &ctx->call_sid);
+    }
+
+    ngx_http_voxanne_calls_count(vmcf->calls, NGX_HTTP_VOXANNE_WS_FRAMES_IN,
+                                 ctx->frames_in);
+    ngx_http_voxanne_calls_count(vmcf->calls, NGX_HTTP_VOXANNE_WS_FRAMES_OUT,
+                                 ctx->frames_out);
+
+    if (ctx->close_code) {
+        ngx_http_voxanne_calls_close(vmcf->calls, ctx->close_code);
     }
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,

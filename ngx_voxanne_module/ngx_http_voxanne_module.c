@@ -59,6 +59,20 @@ static ngx_command_t  ngx_http_voxanne_commands[] = {
       0,
       NULL },
 
+    { ngx_string("voxanne_status"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_voxanne_metrics,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("voxanne_metrics"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_voxanne_metrics,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("voxanne_twilio"),
       NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
       ngx_http_voxanne_twilio,

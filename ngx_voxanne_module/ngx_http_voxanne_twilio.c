@@ -47,6 +47,7 @@ typedef struct {
     ngx_str_t                   call_sid;
     ngx_uint_t                  signature;   /* ngx_http_voxanne_signature_e */
     ngx_uint_t                  limit;       /* ngx_http_voxanne_limit_e */
+    ngx_int_t                   outcome;     /* of a voice webhook, or -1 */
     ngx_http_voxanne_param_t   *params;
     ngx_uint_t                  nparams;
 } ngx_http_voxanne_twilio_ctx_t;
@@ -54,6 +55,8 @@ typedef struct {
 
 static ngx_int_t ngx_http_voxanne_twilio_handler(ngx_http_request_t *r);
 static void ngx_http_voxanne_twilio_body(ngx_http_request_t *r);
+static void ngx_http_voxanne_twilio_count(ngx_http_request_t *r,
+    ngx_int_t rc);
 static ngx_int_t ngx_http_voxanne_twilio_process(ngx_http_request_t *r);
 static ngx_int_t ngx_http_voxanne_twilio_read(ngx_http_request_t *r,
     ngx_str_t *body);
@@ -312,6 +315,8 @@ ngx_http_voxanne_twilio_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    ctx->outcome = -1;
+
     ngx_http_set_ctx(r, ctx, ngx_http_voxanne_module);
 
     r->request_body_in_single_buf = 1;
@@ -329,7 +334,67 @@ ngx_http_voxanne_twilio_handler(ngx_http_request_t *r)
 static void
 ngx_http_voxanne_twilio_body(ngx_http_request_t *r)
 {
-    ngx_http_finalize_request(r, ngx_http_voxanne_twilio_process(r));
+    ngx_int_t  rc;
+
+    rc = ngx_http_voxanne_twilio_process(r);
+
+    ngx_http_voxanne_twilio_count(r, rc);
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+/* the metrics of a webhook, once it is answered */
+
+static void
+ngx_http_voxanne_twilio_count(ngx_http_request_t *r, ngx_int_t rc)
+{
+    ngx_uint_t                      status, result;
+    ngx_http_voxanne_loc_conf_t    *vlcf;
+    ngx_http_voxanne_main_conf_t   *vmcf;
+    ngx_http_voxanne_twilio_ctx_t  *ctx;
+
+    vmcf = ngx_http_get_module_main_conf(r, ngx_http_voxanne_module);
+    vlcf = ngx_http_get_module_loc_conf(r, ngx_http_voxanne_module);
+    ctx = ngx_http_get_module_ctx(r, ngx_http_voxanne_module);
+
+    if (vmcf->calls == NULL) {
+        return;
+    }
+
+    if (ctx->signature == NGX_HTTP_VOXANNE_SIGNATURE_MISSING
+        || ctx->signature == NGX_HTTP_VOXANNE_SIGNATURE_INVALID)
+    {
+        ngx_http_voxanne_calls_count(vmcf->calls,
+                                     NGX_HTTP_VOXANNE_SIGNATURE_FAILURES, 1);
+    }
+
+    if (ctx->limit == NGX_HTTP_VOXANNE_LIMIT_LIMITED) {
+        ngx_http_voxanne_calls_count(vmcf->calls,
+                                     NGX_HTTP_VOXANNE_RATE_LIMITED, 1);
+    }
+
+    if (ctx->tenant == NULL) {
+        ngx_http_voxanne_calls_count(vmcf->calls,
+                                     NGX_HTTP_VOXANNE_UNKNOWN_NUMBERS, 1);
+        return;
+    }
+
+    status = (rc >= NGX_HTTP_SPECIAL_RESPONSE) ? (ngx_uint_t) rc
+                                                : r->headers_out.status;
+
+    if (status == NGX_HTTP_OK) {
+        result = NGX_HTTP_VOXANNE_RESULT_OK;
+
+    } else if (status == NGX_HTTP_FORBIDDEN) {
+        result = NGX_HTTP_VOXANNE_RESULT_FORBIDDEN;
+
+    } else {
+        result = NGX_HTTP_VOXANNE_RESULT_INVALID;
+    }
+
+    ngx_http_voxanne_calls_webhook(vmcf->calls, &ctx->tenant->name,
+                                   vlcf->route, result, ctx->outcome);
 }
 
 
@@ -754,6 +819,7 @@ ngx_http_voxanne_twilio_voice(ngx_http_request_t *r,
 
     if (ngx_http_voxanne_twilio_limited(r, t, from)) {
         ctx->limit = NGX_HTTP_VOXANNE_LIMIT_LIMITED;
+        ctx->outcome = NGX_HTTP_VOXANNE_OUTCOME_LIMITED;
         return ngx_http_voxanne_twilio_twiml(r, "<Response><Reject "
                                                 "reason=\"busy\"/>"
                                                 "</Response>\n");
@@ -765,6 +831,8 @@ ngx_http_voxanne_twilio_voice(ngx_http_request_t *r,
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "voxanne: call %V tenant \"%V\" from \"%V\": "
                       "after hours", &ctx->call_sid, &t->name, from);
+
+        ctx->outcome = NGX_HTTP_VOXANNE_OUTCOME_AFTER_HOURS;
 
         return ngx_http_voxanne_twilio_action(r, t, &t->after_hours);
     }
@@ -782,6 +850,7 @@ ngx_http_voxanne_twilio_voice(ngx_http_request_t *r,
 
     if (rc == NGX_BUSY) {
         ctx->limit = NGX_HTTP_VOXANNE_LIMIT_BUSY;
+        ctx->outcome = NGX_HTTP_VOXANNE_OUTCOME_BUSY;
 
         ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
                       "voxanne: call %V tenant \"%V\" from \"%V\": all "
@@ -802,8 +871,11 @@ ngx_http_voxanne_twilio_voice(ngx_http_request_t *r,
     }
 
     if (rc == NGX_ERROR) {
+        ctx->outcome = NGX_HTTP_VOXANNE_OUTCOME_FALLBACK;
         return ngx_http_voxanne_twilio_action(r, t, &t->fallback);
     }
+
+    ctx->outcome = NGX_HTTP_VOXANNE_OUTCOME_CONNECTED;
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "voxanne: call %V tenant \"%V\" from \"%V\": %s",
