@@ -66,6 +66,10 @@ sub handle_block {
         if ($step->{kind} eq 'sleep') {
             sleep $step->{seconds};
         }
+        elsif ($step->{kind} eq 'run') {
+            Test::More::ok(eval { $step->{code}->($ctx); 1 }, "$name - ws send step $i: run")
+                or Test::More::diag("the step died: $@");
+        }
         elsif ($step->{kind} eq 'write') {
             next if $write_failed;    # the connection is gone: the expectations tell the rest
             my $err = $conn->write($step->{bytes}, $step->{split}, $step->{split_delay});
@@ -199,6 +203,11 @@ sub send_step {
     if (exists $s{sleep}) {
         die "$where: sleep takes no other keys\n" if keys %s > 1;
         return { kind => 'sleep', seconds => Test::Nginx::Socket::seconds($s{sleep}, 0) };
+    }
+    if (exists $s{run}) {
+        die "$where: run takes a code reference and no other keys\n"
+            if keys %s > 1 || ref $s{run} ne 'CODE';
+        return { kind => 'run', code => $s{run} };
     }
     if (exists $s{expect}) {
         die "$where: expect takes no other keys\n" if keys %s > 1;
@@ -813,6 +822,10 @@ C<< rsv => 0..7 >> (or C<[rsv1, rsv2, rsv3]>);
 =item C<< { raw => $bytes } >>: the bytes as they are (malformed frames);
 
 =item C<< { sleep => 0.2 } >> (seconds, or C<"200ms">);
+
+=item C<< { run => sub { my ($ctx) = @_; ... } } >>: runs Perl code between
+frames, given the harness's handler context (e.g. to reload nginx during a
+stream); one assertion C<"... - ws send step N: run">, failing if it dies;
 
 =item C<< { expect => $expectation } >> (or an array of them): reads frames
 until one matches, as in C<ws_expect>; one assertion

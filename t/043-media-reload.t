@@ -1,0 +1,171 @@
+use Test::Nginx::Socket 'no_plan';
+use IO::Socket::INET;
+use Voxanne::Test::WebSocket;
+
+master_on();
+workers(2);
+use Voxanne::Test::Twilio qw(twilio_request twilio_sign stream_token_mac);
+use JSON::PP qw(encode_json);
+
+# nginx -s reload during a live media stream: the stream goes on in the old
+# worker, the new workers see its call in the shared table, and the line it
+# holds still counts against max_calls.  Same "media" section as t/040.
+
+our $AC = 'AC' . '0' x 32;
+our $SID = 'CA' . 'a' x 32;
+our $MZ = 'MZ' . 'b' x 32;
+our $WS = 'ws://edge.example.com/twilio/media/clinic-a';
+
+add_block_preprocessor(sub {
+    my $block = shift;
+    my $m = $block->media or return;
+    my (@requests, @headers);
+    if ($m->{voice} // 1) {
+        my ($request, $headers) = twilio_request(
+            uri => '/twilio/voice', base => 'http://edge.example.com',
+            params => [AccountSid => $AC, CallSid => $m->{sid} // $SID,
+                       CallStatus => 'ringing', From => '+14155550123',
+                       To => '+15550100001']);
+        push @requests, $request;
+        push @headers, $headers;
+    }
+    my $uri = $m->{uri} // '/twilio/media/clinic-a';
+    my %h = (
+        Upgrade => 'websocket', Connection => 'Upgrade',
+        'Sec-WebSocket-Key' => 'dGhlIHNhbXBsZSBub25jZQ==',
+        'Sec-WebSocket-Version' => 13,
+        'X-Twilio-Signature' => twilio_sign($m->{token} // '12345', "ws://edge.example.com$uri"),
+        %{ $m->{headers} || {} },
+    );
+    push @requests, ($m->{method} // 'GET') . " $uri";
+    push @headers, join '', map { defined $h{$_} ? "$_: $h{$_}\n" : '' } sort keys %h;
+    $block->set_value(request => \@requests);
+    $block->set_value(more_headers => \@headers);
+    $block->set_value(error_code => [ (200) x (@requests - 1), $m->{code} // 101 ]);
+});
+
+sub tenant {
+    my (%o) = @_;
+    my $extra = join '', map { "        $_ $o{$_};\n" } sort keys %o;
+    return <<"_EOC_";
+    voxanne_tenant clinic-a {
+        org_id                 5b7c1d2e-0000-4000-8000-00000000000a;
+        numbers                +15550100001;
+        twilio_auth_token_file ../html/a.token;
+        public_url             http://edge.example.com;
+$extra    }
+_EOC_
+}
+
+our $files = ">>> a.token\n12345\n";
+
+our $locations = <<'_EOC_';
+    location = /twilio/voice { voxanne_twilio voice; }
+    location /twilio/media/ { voxanne_media_stream; }
+_EOC_
+
+sub token {
+    my (%o) = @_;
+    my $expires = $o{expires} // time + 60;
+    my $mac = stream_token_mac($o{key} // '12345', $expires, $o{tenant} // 'clinic-a',
+                               $o{sid} // $SID);
+    return "v1.$expires.$mac";
+}
+
+sub connected { encode_json({ event => 'connected', protocol => 'Call', version => '1.0.0' }) }
+
+sub start {
+    my (%o) = @_;
+    return encode_json({
+        event => 'start', sequenceNumber => '1', streamSid => $MZ,
+        start => {
+            streamSid => $MZ, accountSid => $AC, callSid => $o{sid} // $SID,
+            tracks => ['inbound'],
+            customParameters => { tenant => $o{tenant} // 'clinic-a', token => $o{token} // ::token() },
+            mediaFormat => { encoding => 'audio/x-mulaw', sampleRate => 8000, channels => 1 },
+        },
+    });
+}
+
+sub media {
+    my ($n, $payload) = @_;
+    return encode_json({
+        event => 'media', sequenceNumber => '' . ($n + 1), streamSid => $MZ,
+        media => { track => 'inbound', chunk => "$n", timestamp => '' . ($n * 20),
+                   payload => $payload // '/////w==' },
+    });
+}
+
+sub stop {
+    encode_json({ event => 'stop', sequenceNumber => '99', streamSid => $MZ,
+                  stop => { accountSid => $AC, callSid => $SID } });
+}
+
+sub echo { { json => { event => 'media', streamSid => $MZ, media => { payload => $_[0] // '/////w==' } } } }
+
+
+# one HTTP exchange on a new connection: the status line and the body
+sub http {
+    my ($port, $request, $headers) = @_;
+    my ($line, $body) = split /\n/, $request, 2;
+    $body //= '';
+    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Timeout => 5)
+        or die "connect: $!";
+    $headers =~ s/\n/\r\n/g;
+    print $s "$line HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n$headers"
+             . "Content-Length: " . length($body) . "\r\n\r\n$body";
+    local $/;
+    my $response = <$s> // '';
+    my ($head, $content) = split /\r\n\r\n/, $response, 2;
+    return ((split /\r\n/, $head // '')[0] // '', $content // '');
+}
+
+sub reload {
+    my $pidfile = Test::Nginx::Socket::server_root() . '/logs/nginx.pid';
+    open my $fh, '<', $pidfile or die "$pidfile: $!";
+    chomp(my $pid = <$fh>);
+    kill HUP => $pid or die "kill HUP $pid: $!";
+    sleep 1.5;
+}
+
+sub second_call {
+    my ($port) = @_;
+    my ($request, $headers) = twilio_request(
+        uri => '/twilio/voice', base => 'http://edge.example.com',
+        params => [AccountSid => $AC, CallSid => 'CA' . 'd' x 32, CallStatus => 'ringing',
+                   From => '+14155550199', To => '+15550100001']);
+    return http($port, $request, $headers);
+}
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: a reload during a live stream
+--- http_config eval: ::tenant(max_calls => 1)
+--- user_files eval: $::files
+--- config eval: $::locations . "    location = /status { voxanne_status; }\n    location = /metrics { voxanne_metrics; }\n"
+--- media eval: {}
+--- ws_send eval
+[ ::connected(), ::start(), ::media(1, 'AAAA'), { expect => ::echo('AAAA') },
+  { run => sub { ::reload() } },
+  ::media(2, 'BBBB'), { expect => ::echo('BBBB') },
+  { run => sub {
+        my ($ctx) = @_;
+        my ($status, $json) = ::http($ctx->port, "GET /status", "");
+        die "status: $status $json" unless $json =~ /"call_sid":"$::SID"[^}]*"line":true,"streaming":true/
+                                        && $json =~ /"active":1,"streaming":1/;
+        my ($code, $twiml) = ::second_call($ctx->port);
+        die "a second call while the line is held: $twiml" unless $twiml =~ /<Say>All of our lines are busy/;
+    } },
+  ::stop(), { expect => { close => 1000 } }, { close => 1000 }, { sleep => 0.5 },
+  { run => sub {
+        my ($ctx) = @_;
+        my ($status, $text) = ::http($ctx->port, "GET /metrics", "");
+        die "metrics: $text" unless $text =~ /^voxanne_calls_active\{tenant="clinic-a"\} 0$/m
+                                 && $text =~ /^voxanne_calls_total\{tenant="clinic-a",outcome="busy"\} 1$/m;
+    } } ]
+--- error_log eval
+[ qr/reconfiguring/, qr/gracefully shutting down/,
+  qr/stream ended, close 1000, 2 media messages/ ]
+--- timeout: 15
