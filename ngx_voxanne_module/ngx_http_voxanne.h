@@ -22,6 +22,7 @@
 #include "ngx_http_voxanne_calls.h"
 #include "ngx_http_voxanne_token.h"
 #include "ngx_http_voxanne_ws.h"
+#include "ngx_http_voxanne_stream_msg.h"
 
 
 #define NGX_HTTP_VOXANNE_VERSION  "0.1.0"

@@ -7,7 +7,6 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
-#include <jansson.h>
 #include "ngx_http_voxanne.h"
 
 
@@ -85,12 +84,9 @@ static void ngx_http_voxanne_media_chunk(ngx_http_request_t *r,
 static void ngx_http_voxanne_media_message(ngx_http_request_t *r,
     ngx_http_voxanne_media_ctx_t *ctx, u_char *data, size_t len);
 static void ngx_http_voxanne_media_start(ngx_http_request_t *r,
-    ngx_http_voxanne_media_ctx_t *ctx, json_t *msg);
+    ngx_http_voxanne_media_ctx_t *ctx, ngx_http_voxanne_stream_msg_t *msg);
 static void ngx_http_voxanne_media_echo(ngx_http_request_t *r,
-    ngx_http_voxanne_media_ctx_t *ctx, json_t *msg);
-static const char *ngx_http_voxanne_media_string(json_t *object,
-    const char *name, const char *member, size_t *len);
-static ngx_uint_t ngx_http_voxanne_media_sid(const char *s, size_t len);
+    ngx_http_voxanne_media_ctx_t *ctx, ngx_http_voxanne_stream_msg_t *msg);
 static ngx_int_t ngx_http_voxanne_media_send(ngx_http_voxanne_media_ctx_t *ctx,
     ngx_uint_t opcode, u_char *data, size_t len);
 static void ngx_http_voxanne_media_close(ngx_http_request_t *r,
@@ -761,34 +757,25 @@ static void
 ngx_http_voxanne_media_message(ngx_http_request_t *r,
     ngx_http_voxanne_media_ctx_t *ctx, u_char *data, size_t len)
 {
-    const char    *event, *s;
-    json_t        *msg;
-    json_error_t   err;
+    ngx_int_t                      rc;
+    ngx_http_voxanne_stream_msg_t  msg;
 
-    msg = json_loadb((const char *) data, len, JSON_REJECT_DUPLICATES, &err);
+    rc = ngx_http_voxanne_stream_msg_parse(&msg, data, len);
 
-    if (msg == NULL || !json_is_object(msg)) {
+    if (rc != NGX_OK) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "voxanne: media: call %V: not a JSON object: %s",
-                      &ctx->call_sid, msg ? "another type" : err.text);
-        json_decref(msg);
+                      "voxanne: media: call %V: %s", &ctx->call_sid,
+                      msg.error);
 
-        ngx_http_voxanne_media_close(r, ctx, NGX_HTTP_VOXANNE_WS_INVALID_DATA,
-                                     "not a JSON object");
-        return;
+        ngx_http_voxanne_media_close(r, ctx,
+                                     rc == NGX_ERROR
+                                     ? NGX_HTTP_VOXANNE_WS_INVALID_DATA
+                                     : NGX_HTTP_VOXANNE_WS_POLICY,
+                                     msg.error);
+        goto done;
     }
 
-    event = json_string_value(json_object_get(msg, "event"));
-
-    if (event == NULL) {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "voxanne: media: call %V: a message without \"event\"",
-                      &ctx->call_sid);
-
-        ngx_http_voxanne_media_close(r, ctx, NGX_HTTP_VOXANNE_WS_POLICY,
-                                     "no event");
-
-    } else if (ngx_strcmp(event, "connected") == 0) {
+    if (msg.event == NGX_HTTP_VOXANNE_MSG_CONNECTED) {
 
         if (ctx->state != NGX_HTTP_VOXANNE_MEDIA_OPEN) {
             ngx_http_voxanne_media_close(r, ctx, NGX_HTTP_VOXANNE_WS_POLICY,
@@ -798,43 +785,56 @@ ngx_http_voxanne_media_message(ngx_http_request_t *r,
             ctx->state = NGX_HTTP_VOXANNE_MEDIA_CONNECTED;
         }
 
-    } else if (ngx_strcmp(event, "start") == 0) {
-        ngx_http_voxanne_media_start(r, ctx, msg);
+        goto done;
+    }
 
-    } else if (ctx->state != NGX_HTTP_VOXANNE_MEDIA_STARTED) {
+    if (msg.event == NGX_HTTP_VOXANNE_MSG_START) {
+        ngx_http_voxanne_media_start(r, ctx, &msg);
+        goto done;
+    }
+
+    if (ctx->state != NGX_HTTP_VOXANNE_MEDIA_STARTED) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "voxanne: media: \"%s\" before \"start\"", event);
+                      "voxanne: media: a message before \"start\"");
 
         ngx_http_voxanne_media_close(r, ctx, NGX_HTTP_VOXANNE_WS_POLICY,
                                      "no start");
+        goto done;
+    }
 
-    } else if (ngx_strcmp(event, "media") == 0) {
-        ngx_http_voxanne_media_echo(r, ctx, msg);
+    switch (msg.event) {
 
-    } else if (ngx_strcmp(event, "mark") == 0) {
+    case NGX_HTTP_VOXANNE_MSG_MEDIA:
+        ngx_http_voxanne_media_echo(r, ctx, &msg);
+        break;
+
+    case NGX_HTTP_VOXANNE_MSG_MARK:
         ctx->played++;
+        break;
 
-    } else if (ngx_strcmp(event, "dtmf") == 0) {
-        s = ngx_http_voxanne_media_string(msg, "dtmf", "digit", &len);
-
+    case NGX_HTTP_VOXANNE_MSG_DTMF:
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "voxanne: media: call %V: dtmf \"%*s\"",
-                      &ctx->call_sid, s ? len : 0, s ? s : "");
+                      "voxanne: media: call %V: dtmf \"%V\"",
+                      &ctx->call_sid, &msg.digit);
+        break;
 
-    } else if (ngx_strcmp(event, "stop") == 0) {
+    case NGX_HTTP_VOXANNE_MSG_STOP:
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "voxanne: media: call %V: stop after %ui media "
                       "messages, %ui of %ui marks played", &ctx->call_sid,
                       ctx->media, ctx->played, ctx->marks);
 
         ngx_http_voxanne_media_close(r, ctx, NGX_HTTP_VOXANNE_WS_NORMAL, "");
+        break;
 
-    } else {
-        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                       "voxanne: media: event \"%s\" ignored", event);
+    default: /* NGX_HTTP_VOXANNE_MSG_OTHER */
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "voxanne: media: an unknown event ignored");
     }
 
-    json_decref(msg);
+done:
+
+    ngx_http_voxanne_stream_msg_free(&msg);
 }
 
 
@@ -845,13 +845,10 @@ ngx_http_voxanne_media_message(ngx_http_request_t *r,
 
 static void
 ngx_http_voxanne_media_start(ngx_http_request_t *r,
-    ngx_http_voxanne_media_ctx_t *ctx, json_t *msg)
+    ngx_http_voxanne_media_ctx_t *ctx, ngx_http_voxanne_stream_msg_t *msg)
 {
-    size_t                         slen, clen;
     ngx_int_t                      rc;
-    ngx_str_t                      token, tenant;
-    const char                    *stream, *call, *s, *reason;
-    json_t                        *params;
+    const char                    *reason;
     ngx_http_voxanne_main_conf_t  *vmcf;
 
     vmcf = ngx_http_get_module_main_conf(r, ngx_http_voxanne_module);
@@ -861,52 +858,27 @@ ngx_http_voxanne_media_start(ngx_http_request_t *r,
         goto refused;
     }
 
-    stream = json_string_value(json_object_get(msg, "streamSid"));
-    slen = stream ? ngx_strlen(stream) : 0;
-    clen = 0;
-    call = ngx_http_voxanne_media_string(msg, "start", "callSid", &clen);
-
-    if (!ngx_http_voxanne_media_sid(stream, slen)
-        || !ngx_http_voxanne_media_sid(call, clen))
-    {
-        reason = "no valid streamSid or callSid";
-        goto refused;
-    }
-
     ctx->stream_sid.data = ctx->sids;
-    ctx->stream_sid.len = slen;
-    ngx_memcpy(ctx->sids, stream, slen);
+    ctx->stream_sid.len = msg->stream_sid.len;
+    ngx_memcpy(ctx->sids, msg->stream_sid.data, msg->stream_sid.len);
 
     ctx->call_sid.data = ctx->sids + NGX_HTTP_VOXANNE_SID_MAX;
-    ctx->call_sid.len = clen;
-    ngx_memcpy(ctx->call_sid.data, call, clen);
+    ctx->call_sid.len = msg->call_sid.len;
+    ngx_memcpy(ctx->call_sid.data, msg->call_sid.data, msg->call_sid.len);
 
-    params = json_object_get(json_object_get(msg, "start"),
-                             "customParameters");
-
-    s = json_string_value(json_object_get(params, "tenant"));
-
-    tenant.data = (u_char *) s;
-    tenant.len = s ? ngx_strlen(s) : 0;
-
-    if (s == NULL || tenant.len != ctx->tenant->name.len
-        || ngx_strncmp(tenant.data, ctx->tenant->name.data, tenant.len) != 0)
+    if (msg->tenant.len != ctx->tenant->name.len
+        || ngx_strncmp(msg->tenant.data, ctx->tenant->name.data,
+                       msg->tenant.len)
+           != 0)
     {
         reason = "the tenant parameter is not the URL's";
         goto refused;
     }
 
-    s = json_string_value(json_object_get(params, "token"));
-
-    token.data = (u_char *) s;
-    token.len = s ? ngx_strlen(s) : 0;
-
-    if (s == NULL
-        || ngx_http_voxanne_token_verify(&token, ctx->tenant->keys,
-                                         ctx->tenant->nkeys,
-                                         &ctx->tenant->name, &ctx->call_sid,
-                                         ngx_time())
-           != NGX_OK)
+    if (ngx_http_voxanne_token_verify(&msg->token, ctx->tenant->keys,
+                                      ctx->tenant->nkeys, &ctx->tenant->name,
+                                      &ctx->call_sid, ngx_time())
+        != NGX_OK)
     {
         reason = "invalid or expired stream token";
         goto refused;
@@ -944,33 +916,12 @@ refused:
 
 static void
 ngx_http_voxanne_media_echo(ngx_http_request_t *r,
-    ngx_http_voxanne_media_ctx_t *ctx, json_t *msg)
+    ngx_http_voxanne_media_ctx_t *ctx, ngx_http_voxanne_stream_msg_t *msg)
 {
-    u_char      *p, *last;
-    size_t       len;
-    const char  *payload;
-    u_char       mark[160];
+    u_char  *p, *last;
+    u_char   mark[160];
 
-    payload = ngx_http_voxanne_media_string(msg, "media", "payload", &len);
-
-    if (payload == NULL) {
-        ngx_http_voxanne_media_close(r, ctx, NGX_HTTP_VOXANNE_WS_POLICY,
-                                     "media without payload");
-        return;
-    }
-
-    /* base64 only, so that it is copied into the JSON as it is */
-
-    for (p = (u_char *) payload, last = p + len; p < last; p++) {
-        if (!(isalnum(*p) || *p == '+' || *p == '/' || *p == '=')) {
-            ngx_http_voxanne_media_close(r, ctx,
-                                         NGX_HTTP_VOXANNE_WS_INVALID_DATA,
-                                         "payload is not base64");
-            return;
-        }
-    }
-
-    if (len + 128 > NGX_HTTP_VOXANNE_MEDIA_OUT / 2) {
+    if (msg->payload.len + 128 > NGX_HTTP_VOXANNE_MEDIA_OUT / 2) {
         ngx_http_voxanne_media_close(r, ctx, NGX_HTTP_VOXANNE_WS_TOO_BIG,
                                      "media payload too large to echo");
         return;
@@ -983,8 +934,8 @@ ngx_http_voxanne_media_echo(ngx_http_request_t *r,
     p = ctx->out.last + NGX_HTTP_VOXANNE_WS_HEADER_MAX;
 
     last = ngx_sprintf(p, "{\"event\":\"media\",\"streamSid\":\"%V\","
-                          "\"media\":{\"payload\":\"%*s\"}}",
-                       &ctx->stream_sid, len, payload);
+                          "\"media\":{\"payload\":\"%V\"}}",
+                       &ctx->stream_sid, &msg->payload);
 
     (void) ngx_http_voxanne_media_send(ctx, NGX_HTTP_VOXANNE_WS_TEXT, p,
                                        last - p);
@@ -997,45 +948,6 @@ ngx_http_voxanne_media_echo(ngx_http_request_t *r,
         (void) ngx_http_voxanne_media_send(ctx, NGX_HTTP_VOXANNE_WS_TEXT,
                                            mark, last - mark);
     }
-}
-
-
-/* object.name.member as a string, or NULL */
-
-static const char *
-ngx_http_voxanne_media_string(json_t *object, const char *name,
-    const char *member, size_t *len)
-{
-    json_t  *value;
-
-    value = json_object_get(json_object_get(object, name), member);
-
-    if (!json_is_string(value)) {
-        return NULL;
-    }
-
-    *len = json_string_length(value);
-
-    return json_string_value(value);
-}
-
-
-static ngx_uint_t
-ngx_http_voxanne_media_sid(const char *s, size_t len)
-{
-    size_t  i;
-
-    if (s == NULL || len < 2 || len > NGX_HTTP_VOXANNE_SID_MAX) {
-        return 0;
-    }
-
-    for (i = 0; i < len; i++) {
-        if (!isalnum((u_char) s[i])) {
-            return 0;
-        }
-    }
-
-    return 1;
 }
 
 

@@ -245,7 +245,7 @@ start refused: the call holds no line
 [ ::connected(), ::media(1) ]
 --- ws_close_code: 1008
 --- error_log
-"media" before "start"
+voxanne: media: a message before "start"
 
 
 
@@ -308,14 +308,16 @@ not a JSON object
 
 
 
-=== TEST 16: a payload that is not base64: close 1007
+=== TEST 16: a payload that is not base64: close 1008
 --- http_config eval: ::tenant()
 --- user_files eval: $::files
 --- config eval: $::locations
 --- media eval: {}
 --- ws_send eval
 [ ::connected(), ::start(), ::media(1, 'AA"},"x":{"') ]
---- ws_close_code: 1007
+--- ws_close_code: 1008
+--- error_log
+payload is not base64
 
 
 
