@@ -68,7 +68,8 @@ typedef struct {
     ngx_array_t                 tenants;       /* ngx_http_voxanne_tenant_t * */
     ngx_hash_t                  numbers;       /* E.164 -> tenant */
     ngx_hash_keys_arrays_t     *keys;          /* while parsing */
-    ngx_shm_zone_t             *calls;         /* the call table */
+    ngx_shm_zone_t             *calls;         /* the session table */
+    ngx_str_t                   calls_name;
     size_t                      calls_size;
     time_t                      stream_timeout;
 } ngx_http_voxanne_main_conf_t;

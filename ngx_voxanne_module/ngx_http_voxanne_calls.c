@@ -55,6 +55,102 @@ static ngx_uint_t  ngx_http_voxanne_call_ranks[] = {
 #define NGX_HTTP_VOXANNE_CALL_FINAL  3
 
 
+/* voxanne_session_zone zone=name:size [timeout=time] */
+
+char *
+ngx_http_voxanne_session_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_voxanne_main_conf_t *vmcf = conf;
+
+    u_char     *p;
+    ssize_t     size;
+    ngx_str_t  *value, s, n;
+    ngx_uint_t  i;
+
+    if (vmcf->calls_name.len) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "zone=", 5) == 0
+            && vmcf->calls_name.len == 0)
+        {
+            s.data = value[i].data + 5;
+            s.len = value[i].len - 5;
+
+            p = ngx_strlchr(s.data, s.data + s.len, ':');
+
+            if (p == NULL || p == s.data) {
+                goto invalid;
+            }
+
+            s.len = p - s.data;
+
+            n.data = p + 1;
+            n.len = value[i].data + value[i].len - n.data;
+
+            size = ngx_parse_size(&n);
+
+            if (size == NGX_ERROR) {
+                goto invalid;
+            }
+
+            if ((size_t) size < 8 * ngx_pagesize) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "zone \"%V\" is too small, at least %uz "
+                                   "bytes are needed", &s, 8 * ngx_pagesize);
+                return NGX_CONF_ERROR;
+            }
+
+            vmcf->calls_name = s;
+            vmcf->calls_size = size;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "timeout=", 8) == 0
+            && vmcf->stream_timeout == NGX_CONF_UNSET)
+        {
+            s.data = value[i].data + 8;
+            s.len = value[i].len - 8;
+
+            vmcf->stream_timeout = ngx_parse_time(&s, 1);
+
+            if (vmcf->stream_timeout == (time_t) NGX_ERROR
+                || vmcf->stream_timeout < 1)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid timeout \"%V\", at least 1s is "
+                                   "expected", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        goto invalid;
+    }
+
+    if (vmcf->calls_name.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" must have \"zone=name:size\"",
+                           &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid parameter \"%V\"",
+                       &value[i]);
+
+    return NGX_CONF_ERROR;
+}
+
+
 ngx_int_t
 ngx_http_voxanne_calls_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 {

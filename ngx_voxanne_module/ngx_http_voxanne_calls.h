@@ -118,7 +118,7 @@ typedef struct ngx_http_voxanne_calls_sh_s  ngx_http_voxanne_calls_sh_t;
 typedef struct {
     ngx_http_voxanne_calls_sh_t  *sh;
     ngx_slab_pool_t              *shpool;
-    time_t                        ttl;     /* voxanne_stream_timeout */
+    time_t                        ttl;     /* voxanne_session_zone timeout= */
 } ngx_http_voxanne_calls_ctx_t;
 
 
@@ -126,6 +126,8 @@ extern ngx_str_t   ngx_http_voxanne_call_statuses[];
 extern ngx_uint_t  ngx_http_voxanne_ws_close_codes[];
 
 
+char *ngx_http_voxanne_session_zone(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 ngx_int_t ngx_http_voxanne_calls_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 ngx_int_t ngx_http_voxanne_calls_status_parse(ngx_str_t *s);

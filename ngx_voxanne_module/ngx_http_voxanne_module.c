@@ -31,18 +31,11 @@ static ngx_command_t  ngx_http_voxanne_commands[] = {
       0,
       NULL },
 
-    { ngx_string("voxanne_call_zone"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_size_slot,
+    { ngx_string("voxanne_session_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
+      ngx_http_voxanne_session_zone,
       NGX_HTTP_MAIN_CONF_OFFSET,
-      offsetof(ngx_http_voxanne_main_conf_t, calls_size),
-      NULL },
-
-    { ngx_string("voxanne_stream_timeout"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_sec_slot,
-      NGX_HTTP_MAIN_CONF_OFFSET,
-      offsetof(ngx_http_voxanne_main_conf_t, stream_timeout),
+      0,
       NULL },
 
     { ngx_string("voxanne_limit_zone"),
@@ -165,6 +158,7 @@ ngx_http_voxanne_create_main_conf(ngx_conf_t *cf)
      *
      *     vmcf->numbers = { NULL, 0 };
      *     vmcf->calls = NULL;
+     *     vmcf->calls_name = { 0, NULL };
      */
 
     vmcf->calls_size = NGX_CONF_UNSET_SIZE;
@@ -208,14 +202,12 @@ ngx_http_voxanne_init_main_conf(ngx_conf_t *cf, void *conf)
         return rv;
     }
 
+    if (vmcf->calls_name.len == 0) {
+        ngx_str_set(&vmcf->calls_name, "voxanne_sessions");
+    }
+
     ngx_conf_init_size_value(vmcf->calls_size, 1024 * 1024);
     ngx_conf_init_value(vmcf->stream_timeout, 30);
-
-    if (vmcf->stream_timeout < 1) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "voxanne_stream_timeout must be at least 1s");
-        return NGX_CONF_ERROR;
-    }
 
     if (vmcf->tenants.nelts
         && ngx_http_voxanne_calls_zone(cf, vmcf) != NGX_OK)
@@ -227,21 +219,52 @@ ngx_http_voxanne_init_main_conf(ngx_conf_t *cf, void *conf)
 }
 
 
-/* the call table every worker shares, kept across reloads */
+/*
+ * The session table every worker shares, kept across reloads; a reload may
+ * not resize it, as nginx would then start an empty one under live calls.
+ */
 
 static ngx_int_t
 ngx_http_voxanne_calls_zone(ngx_conf_t *cf,
     ngx_http_voxanne_main_conf_t *vmcf)
 {
-    ngx_str_t                      name;
+    ngx_uint_t                     i;
+    ngx_list_part_t               *part;
+    ngx_shm_zone_t                *shm;
     ngx_http_voxanne_calls_ctx_t  *ctx;
 
-    if (vmcf->calls_size < 8 * ngx_pagesize) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "voxanne_call_zone of %uz bytes is too small, "
-                           "at least %uz bytes are needed",
-                           vmcf->calls_size, 8 * ngx_pagesize);
-        return NGX_ERROR;
+    if (!ngx_is_init_cycle(cf->cycle->old_cycle)) {
+
+        part = &cf->cycle->old_cycle->shared_memory.part;
+        shm = part->elts;
+
+        for (i = 0; /* void */ ; i++) {
+
+            if (i >= part->nelts) {
+                if (part->next == NULL) {
+                    break;
+                }
+
+                part = part->next;
+                shm = part->elts;
+                i = 0;
+            }
+
+            if (shm[i].tag == &ngx_http_voxanne_module
+                && shm[i].init == ngx_http_voxanne_calls_init_zone
+                && shm[i].shm.name.len == vmcf->calls_name.len
+                && ngx_strncmp(shm[i].shm.name.data, vmcf->calls_name.data,
+                               vmcf->calls_name.len) == 0
+                && shm[i].shm.size != vmcf->calls_size)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "voxanne_session_zone \"%V\" cannot change "
+                                   "its size on reload, live calls would be "
+                                   "lost: restart nginx to resize it",
+                                   &vmcf->calls_name);
+                return NGX_ERROR;
+            }
+        }
     }
 
     ctx = ngx_pcalloc(cf->pool, sizeof(ngx_http_voxanne_calls_ctx_t));
@@ -251,9 +274,8 @@ ngx_http_voxanne_calls_zone(ngx_conf_t *cf,
 
     ctx->ttl = vmcf->stream_timeout;
 
-    ngx_str_set(&name, "voxanne_calls");
-
-    vmcf->calls = ngx_shared_memory_add(cf, &name, vmcf->calls_size,
+    vmcf->calls = ngx_shared_memory_add(cf, &vmcf->calls_name,
+                                        vmcf->calls_size,
                                         &ngx_http_voxanne_module);
     if (vmcf->calls == NULL) {
         return NGX_ERROR;
@@ -261,8 +283,8 @@ ngx_http_voxanne_calls_zone(ngx_conf_t *cf,
 
     if (vmcf->calls->data) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "shared zone \"%V\" is reserved for the call "
-                           "table", &name);
+                           "shared zone \"%V\" is a voxanne_limit_zone, not "
+                           "the session table", &vmcf->calls_name);
         return NGX_ERROR;
     }
 

@@ -161,7 +161,7 @@ voxanne: twilio voice: no tenant for "+15559999999"
 
 
 === TEST 3: the tenant's second number, and a stream timeout of 90 s in the token
---- http_config eval: "voxanne_stream_timeout 90s;\n" . ::tenant()
+--- http_config eval: "voxanne_session_zone zone=sessions:1m timeout=90s;\n" . ::tenant()
 --- user_files eval: $::files
 --- config eval: $::locations
 --- webhooks eval: [ ::call(::sid(3), to => '+15550100002') ]
@@ -345,8 +345,8 @@ qr/call ${\ ::sid(17)} tenant "clinic-a": ringing -> completed/
 
 
 
-=== TEST 17: a call whose stream never arrives gives its line back after voxanne_stream_timeout
---- http_config eval: "voxanne_stream_timeout 1s;\n" . ::tenant(max_calls => 1)
+=== TEST 17: a call whose stream never arrives gives its line back after the session timeout
+--- http_config eval: "voxanne_session_zone zone=sessions:1m timeout=1s;\n" . ::tenant(max_calls => 1)
 --- user_files eval: $::files
 --- config eval: $::locations
 --- webhooks eval

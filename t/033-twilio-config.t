@@ -2,7 +2,7 @@ use Test::Nginx::Socket 'no_plan';
 use Voxanne::Test::Twilio qw(twilio_request stream_token_mac);
 use POSIX ();
 
-# voxanne_twilio, voxanne_call_zone, voxanne_stream_timeout,
+# voxanne_twilio, voxanne_session_zone,
 # voxanne_body_max and tenant names: each must_die block breaks one thing;
 # the others start nginx and send webhooks ("webhooks" as in 031).
 
@@ -229,74 +229,81 @@ invalid number of arguments in "voxanne_twilio" directive
 
 
 
-=== TEST 12: voxanne_call_zone below eight pages
---- http_config eval: "voxanne_call_zone 16k;\n" . ::tenant()
+=== TEST 12: voxanne_session_zone below eight pages
+--- http_config eval: "voxanne_session_zone zone=s:16k;\n" . ::tenant()
 --- user_files eval: $::files
 --- must_die
 --- error_log eval
-"voxanne_call_zone of 16384 bytes is too small, at least ${\ (8 * $::PAGE)} bytes are needed"
+"zone \"s\" is too small, at least ${\ (8 * $::PAGE)} bytes are needed"
 
 
 
-=== TEST 13: voxanne_call_zone: not a size
---- http_config eval: "voxanne_call_zone 1x;\n" . ::tenant()
+=== TEST 13: voxanne_session_zone: not a size
+--- http_config eval: "voxanne_session_zone zone=s:1x;\n" . ::tenant()
 --- user_files eval: $::files
 --- must_die
 --- error_log
-"voxanne_call_zone" directive invalid value
+invalid parameter "zone=s:1x"
 
 
 
-=== TEST 14: voxanne_call_zone twice
---- http_config eval: "voxanne_call_zone 1m;\nvoxanne_call_zone 2m;\n" . ::tenant()
+=== TEST 14: voxanne_session_zone twice
+--- http_config eval: "voxanne_session_zone zone=s:1m;\nvoxanne_session_zone zone=t:2m;\n" . ::tenant()
 --- user_files eval: $::files
 --- must_die
 --- error_log
-"voxanne_call_zone" directive is duplicate
+"voxanne_session_zone" directive is duplicate
 
 
 
-=== TEST 15: voxanne_call_zone is an http-level directive
+=== TEST 15: voxanne_session_zone is an http-level directive
 --- http_config eval: ::tenant()
 --- user_files eval: $::files
 --- config
-    voxanne_call_zone 1m;
+    voxanne_session_zone zone=s:1m;
 --- must_die
 --- error_log
-"voxanne_call_zone" directive is not allowed here
+"voxanne_session_zone" directive is not allowed here
 
 
 
-=== TEST 16: voxanne_stream_timeout: not a time
---- http_config eval: "voxanne_stream_timeout abc;\n" . ::tenant()
+=== TEST 16: voxanne_session_zone: a timeout that is not a time
+--- http_config eval: "voxanne_session_zone zone=s:1m timeout=abc;\n" . ::tenant()
 --- user_files eval: $::files
 --- must_die
 --- error_log
-"voxanne_stream_timeout" directive invalid value
+invalid timeout "timeout=abc", at least 1s is expected
 
 
 
-=== TEST 17: voxanne_stream_timeout 0 would expire every call at once
---- http_config eval: "voxanne_stream_timeout 0;\n" . ::tenant()
+=== TEST 17: voxanne_session_zone timeout=0 would expire every call at once
+--- http_config eval: "voxanne_session_zone zone=s:1m timeout=0;\n" . ::tenant()
 --- user_files eval: $::files
 --- must_die
 --- error_log
-voxanne_stream_timeout must be at least 1s
+invalid timeout "timeout=0", at least 1s is expected
 
 
 
-=== TEST 18: voxanne_stream_timeout is an http-level directive
---- http_config eval: ::tenant()
+=== TEST 18: voxanne_session_zone without zone=, or with an unknown parameter
+--- http_config eval: "voxanne_session_zone timeout=5s;\n" . ::tenant()
 --- user_files eval: $::files
---- config
-    location = /t { voxanne_stream_timeout 5s; }
 --- must_die
 --- error_log
-"voxanne_stream_timeout" directive is not allowed here
+"voxanne_session_zone" must have "zone=name:size"
 
 
 
-=== TEST 19: voxanne_body_max: not a size
+=== TEST 19: voxanne_session_zone with an unknown parameter
+--- http_config eval: "voxanne_session_zone zone=s:1m size=2m;\n" . ::tenant()
+--- user_files eval: $::files
+--- must_die
+--- error_log
+invalid parameter "size=2m"
+
+
+
+=== TEST 20: voxanne_body_max: not a size
 --- http_config eval: ::tenant()
 --- user_files eval: $::files
 --- config
@@ -310,25 +317,25 @@ voxanne_stream_timeout must be at least 1s
 
 
 
-=== TEST 20: a voxanne_limit_zone may not take the call table's name
---- http_config eval: "voxanne_limit_zone zone=voxanne_calls:1m;\n" . ::tenant()
+=== TEST 21: a voxanne_limit_zone may not take the call table's name
+--- http_config eval: "voxanne_limit_zone zone=voxanne_sessions:1m;\n" . ::tenant()
 --- user_files eval: $::files
 --- must_die
 --- error_log
-shared zone "voxanne_calls" is reserved for the call table
+shared zone "voxanne_sessions" is a voxanne_limit_zone, not the session table
 
 
 
-=== TEST 21: ... nor may another module's zone
---- http_config eval: "limit_req_zone \$binary_remote_addr zone=voxanne_calls:1m rate=1r/s;\n" . ::tenant()
+=== TEST 22: ... nor may another module's zone
+--- http_config eval: "limit_req_zone \$binary_remote_addr zone=voxanne_sessions:1m rate=1r/s;\n" . ::tenant()
 --- user_files eval: $::files
 --- must_die
 --- error_log
-the shared memory zone "voxanne_calls" is already declared for a different use
+the shared memory zone "voxanne_sessions" is already declared for a different use
 
 
 
-=== TEST 22: tenant names: a space
+=== TEST 23: tenant names: a space
 --- http_config eval: ::tenant(name => '"bad name"')
 --- user_files eval: $::files
 --- must_die
@@ -337,7 +344,7 @@ invalid tenant name "bad name", 1 to 64 letters, digits, "_" or "-" are expected
 
 
 
-=== TEST 23: tenant names: 65 characters
+=== TEST 24: tenant names: 65 characters
 --- http_config eval: ::tenant(name => 'a' x 65)
 --- user_files eval: $::files
 --- must_die
@@ -346,7 +353,7 @@ qq{invalid tenant name "${\ ('a' x 65)}", 1 to 64 letters, digits, "_" or "-" ar
 
 
 
-=== TEST 24: tenant names: empty
+=== TEST 25: tenant names: empty
 --- http_config eval: ::tenant(name => '""')
 --- user_files eval: $::files
 --- must_die
@@ -355,7 +362,7 @@ invalid tenant name "", 1 to 64 letters, digits, "_" or "-" are expected
 
 
 
-=== TEST 25: tenant names: a slash, which would change the URLs
+=== TEST 26: tenant names: a slash, which would change the URLs
 --- http_config eval: ::tenant(name => 'clinic/a')
 --- user_files eval: $::files
 --- must_die
@@ -364,7 +371,7 @@ invalid tenant name "clinic/a", 1 to 64 letters, digits, "_" or "-" are expected
 
 
 
-=== TEST 26: tenant names: a dot
+=== TEST 27: tenant names: a dot
 --- http_config eval: ::tenant(name => 'clinic.a')
 --- user_files eval: $::files
 --- must_die
@@ -373,7 +380,7 @@ invalid tenant name "clinic.a", 1 to 64 letters, digits, "_" or "-" are expected
 
 
 
-=== TEST 27: tenant names: 64 characters, and letters, digits, "_" and "-", accepted and used
+=== TEST 28: tenant names: 64 characters, and letters, digits, "_" and "-", accepted and used
 --- http_config eval
 ::tenant(name => 'T' . 'x' x 62 . '9') . ::tenant(name => 'a_b-9', numbers => '+15550100003', token => 'b.token')
 --- user_files eval: $::files
@@ -392,9 +399,9 @@ invalid tenant name "clinic.a", 1 to 64 letters, digits, "_" or "-" are expected
 
 
 
-=== TEST 28: every route, a pinned tenant, voxanne_call_zone and voxanne_stream_timeout: starts and answers
+=== TEST 29: every route, a pinned tenant, and voxanne_session_zone: starts and answers
 --- http_config eval
-"voxanne_call_zone 2m;\nvoxanne_stream_timeout 5s;\n"
+"voxanne_session_zone zone=calls:2m timeout=5s;\n"
 . ::tenant() . ::tenant(name => 'clinic-b', numbers => '+15550100003', token => 'b.token')
 --- user_files eval: $::files
 --- config eval
@@ -436,8 +443,8 @@ _EOC_
 
 
 
-=== TEST 29: voxanne_stream_timeout bounds how long a call waits for its stream
---- http_config eval: "voxanne_stream_timeout 1s;\n" . ::tenant()
+=== TEST 30: the session timeout bounds how long a call waits for its stream
+--- http_config eval: "voxanne_session_zone zone=s:1m timeout=1s;\n" . ::tenant()
 --- user_files eval: $::files
 --- config eval: $::routes
 --- webhooks eval
@@ -452,7 +459,7 @@ qq{voxanne: call ${\ ::sid(6)} tenant "clinic-a": completed for a call not in th
 
 
 
-=== TEST 30: routes without any tenant: every number is unknown
+=== TEST 31: routes without any tenant: every number is unknown
 --- config eval: $::routes
 --- webhooks eval
 [ ::call(::sid(7)), ::call(::sid(7), uri => '/twilio/status'),
@@ -468,7 +475,7 @@ voxanne: twilio status: no tenant for "+15550100001"
 
 
 
-=== TEST 31: voxanne_body_max is inherited from the http level, and a location may raise it
+=== TEST 32: voxanne_body_max is inherited from the http level, and a location may raise it
 --- http_config eval: "voxanne_body_max 1k;\n" . ::tenant()
 --- user_files eval: $::files
 --- config eval

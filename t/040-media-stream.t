@@ -408,8 +408,8 @@ X-Twilio-Signature does not match, forbidden
 
 
 
-=== TEST 25: a stream holds its line past voxanne_stream_timeout, and gives it back at its end
---- http_config eval: "voxanne_stream_timeout 1s;\n" . ::tenant(max_calls => 1)
+=== TEST 25: a stream holds its line past the session timeout, and gives it back at its end
+--- http_config eval: "voxanne_session_zone zone=sessions:1m timeout=1s;\n" . ::tenant(max_calls => 1)
 --- user_files eval: $::files
 --- config eval: $::locations
 --- media eval: {}

@@ -169,3 +169,29 @@ __DATA__
 [ qr/reconfiguring/, qr/gracefully shutting down/,
   qr/stream ended, close 1000, 2 media messages/ ]
 --- timeout: 15
+
+
+
+=== TEST 2: a reload that would resize the session table is refused, and the stream goes on
+--- http_config eval: "voxanne_session_zone zone=sessions:1m;\n" . ::tenant()
+--- user_files eval: $::files
+--- config eval: $::locations
+--- media eval: {}
+--- ws_send eval
+[ ::connected(), ::start(),
+  { run => sub {
+        my $conf = Test::Nginx::Socket::server_root() . '/conf/nginx.conf';
+        open my $in, '<', $conf or die "$conf: $!";
+        my $text = do { local $/; <$in> };
+        close $in;
+        $text =~ s/zone=sessions:1m/zone=sessions:2m/ or die "no zone in $conf";
+        open my $out, '>', $conf or die "$conf: $!";
+        print $out $text;
+        close $out;
+        ::reload();
+    } },
+  ::media(1, 'AAAA'), { expect => ::echo('AAAA') }, ::stop() ]
+--- ws_close_code: 1000
+--- error_log
+voxanne_session_zone "sessions" cannot change its size on reload, live calls would be lost: restart nginx to resize it
+--- timeout: 15
