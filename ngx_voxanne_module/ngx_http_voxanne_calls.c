@@ -299,6 +299,7 @@ ngx_http_voxanne_calls_start(ngx_shm_zone_t *shm_zone, ngx_str_t *tenant,
     call->tenant = t;
     call->started = ngx_time();
     call->pid = 0;
+    call->failed = 0;
 
     ngx_rbtree_insert(&ctx->sh->calls, &call->sn.node);
     ngx_queue_insert_head(&ctx->sh->queue, &call->queue);
@@ -378,14 +379,16 @@ done:
 
 
 /*
- * The media stream of a call has ended: its slot is released.  NGX_OK,
- * NGX_DECLINED when it was released already, NGX_ABORT when the call is
- * not known.
+ * The media stream of a call has ended, and failed (a broken stream, a
+ * refused start) or not; failed < 0 only reads how it ended.  The line is
+ * given back.  NGX_OK, NGX_DECLINED when it was given back already,
+ * NGX_ABORT when the call is not known; *ended says whether its stream
+ * failed.
  */
 
 ngx_int_t
 ngx_http_voxanne_calls_end(ngx_shm_zone_t *shm_zone, ngx_str_t *tenant,
-    ngx_str_t *sid)
+    ngx_str_t *sid, ngx_int_t failed, ngx_uint_t *ended)
 {
     ngx_int_t                      rc;
     ngx_http_voxanne_call_t       *call;
@@ -400,14 +403,23 @@ ngx_http_voxanne_calls_end(ngx_shm_zone_t *shm_zone, ngx_str_t *tenant,
     call = ngx_http_voxanne_calls_find(ctx, tenant, sid);
 
     if (call == NULL) {
+        *ended = 0;
         rc = NGX_ABORT;
 
-    } else if (!call->active) {
-        rc = NGX_DECLINED;
-
     } else {
-        ngx_http_voxanne_calls_release(ctx, call);
-        rc = NGX_OK;
+        if (failed >= 0) {
+            call->failed = failed;
+        }
+
+        *ended = call->failed;
+
+        if (call->active) {
+            ngx_http_voxanne_calls_release(ctx, call);
+            rc = NGX_OK;
+
+        } else {
+            rc = NGX_DECLINED;
+        }
     }
 
     ngx_shmtx_unlock(&ctx->shpool->mutex);

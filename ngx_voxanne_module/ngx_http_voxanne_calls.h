@@ -96,6 +96,7 @@ typedef struct {
     ngx_http_voxanne_calls_tenant_t  *tenant;
     time_t                            started;
     ngx_pid_t                         pid;      /* the stream's worker */
+    ngx_uint_t                        failed;   /* its stream failed */
     u_char                            data[1];
 } ngx_http_voxanne_call_t;
 
@@ -140,7 +141,7 @@ ngx_int_t ngx_http_voxanne_calls_status(ngx_shm_zone_t *shm_zone,
 ngx_int_t ngx_http_voxanne_calls_stream(ngx_shm_zone_t *shm_zone,
     ngx_str_t *tenant, ngx_str_t *sid);
 ngx_int_t ngx_http_voxanne_calls_end(ngx_shm_zone_t *shm_zone,
-    ngx_str_t *tenant, ngx_str_t *sid);
+    ngx_str_t *tenant, ngx_str_t *sid, ngx_int_t failed, ngx_uint_t *ended);
 void ngx_http_voxanne_calls_webhook(ngx_shm_zone_t *shm_zone,
     ngx_str_t *tenant, ngx_uint_t route, ngx_uint_t result,
     ngx_int_t outcome);

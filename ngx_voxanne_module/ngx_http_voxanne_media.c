@@ -60,6 +60,7 @@ typedef struct {
     ngx_uint_t                  close_code;
 
     unsigned                    live:1;   /* the call is in the table */
+    unsigned                    stopped:1;
     unsigned                    paused:1; /* reading waits for the output */
     unsigned                    eof:1;
 } ngx_http_voxanne_media_ctx_t;
@@ -819,6 +820,8 @@ ngx_http_voxanne_media_message(ngx_http_request_t *r,
         break;
 
     case NGX_HTTP_VOXANNE_MSG_STOP:
+        ctx->stopped = 1;
+
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "voxanne: media: call %V: stop after %ui media "
                       "messages, %ui of %ui marks played", &ctx->call_sid,
@@ -1101,6 +1104,7 @@ static void
 ngx_http_voxanne_media_finish(ngx_http_request_t *r,
     ngx_http_voxanne_media_ctx_t *ctx)
 {
+    ngx_uint_t                     ended;
     ngx_http_voxanne_main_conf_t  *vmcf;
 
     vmcf = ngx_http_get_module_main_conf(r, ngx_http_voxanne_module);
@@ -1108,8 +1112,14 @@ ngx_http_voxanne_media_finish(ngx_http_request_t *r,
     if (ctx->live) {
         ctx->live = 0;
 
+        /* an end without "stop" or a close 1000 is a failure */
+
         (void) ngx_http_voxanne_calls_end(vmcf->calls, &ctx->tenant->name,
-                                          &ctx->call_sid);
+                                          &ctx->call_sid,
+                                          !ctx->stopped
+                                          && ctx->close_code
+                                             != NGX_HTTP_VOXANNE_WS_NORMAL,
+                                          &ended);
     }
 
     ngx_http_voxanne_calls_count(vmcf->calls, NGX_HTTP_VOXANNE_WS_FRAMES_IN,

@@ -1058,25 +1058,36 @@ ngx_http_voxanne_twilio_action(ngx_http_request_t *r,
 }
 
 
-/* the media stream closed: every end is a normal one until media lands */
+/*
+ * The media stream closed: a normal end hangs up; a stream that failed
+ * (broken, refused, silent) gets the tenant's fallback: a human, voicemail
+ * or a hang-up.
+ */
 
 static ngx_int_t
 ngx_http_voxanne_twilio_stream_ended(ngx_http_request_t *r,
     ngx_http_voxanne_twilio_ctx_t *ctx)
 {
     ngx_int_t                      rc;
+    ngx_uint_t                     failed;
     ngx_http_voxanne_main_conf_t  *vmcf;
 
     vmcf = ngx_http_get_module_main_conf(r, ngx_http_voxanne_module);
 
     rc = ngx_http_voxanne_calls_end(vmcf->calls, &ctx->tenant->name,
-                                    &ctx->call_sid);
+                                    &ctx->call_sid, -1, &failed);
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "voxanne: call %V tenant \"%V\": stream ended%s",
+                  "voxanne: call %V tenant \"%V\": stream ended%s%s",
                   &ctx->call_sid, &ctx->tenant->name,
                   rc == NGX_OK ? ", line released"
-                  : (rc == NGX_DECLINED ? "" : ", call not in the table"));
+                  : (rc == NGX_DECLINED ? "" : ", call not in the table"),
+                  failed ? ", it failed: fallback" : "");
+
+    if (failed) {
+        return ngx_http_voxanne_twilio_action(r, ctx->tenant,
+                                              &ctx->tenant->fallback);
+    }
 
     return ngx_http_voxanne_twilio_twiml(r, "<Response><Hangup/>"
                                             "</Response>\n");

@@ -9,7 +9,9 @@ use JSON::PP qw(encode_json);
 
 # nginx -s reload during a live media stream: the stream goes on in the old
 # worker, the new workers see its call in the shared table, and the line it
-# holds still counts against max_calls.  Same "media" section as t/040.
+# holds still counts against max_calls.  And how a stream's end reaches the
+# stream-ended route, whichever worker it lands on.  Same "media" section
+# as t/040.
 
 our $AC = 'AC' . '0' x 32;
 our $SID = 'CA' . 'a' x 32;
@@ -61,6 +63,7 @@ our $files = ">>> a.token\n12345\n";
 
 our $locations = <<'_EOC_';
     location = /twilio/voice { voxanne_twilio voice; }
+    location = /twilio/stream-ended { voxanne_twilio stream-ended; }
     location /twilio/media/ { voxanne_media_stream; }
 _EOC_
 
@@ -126,6 +129,16 @@ sub reload {
     chomp(my $pid = <$fh>);
     kill HUP => $pid or die "kill HUP $pid: $!";
     sleep 1.5;
+}
+
+# the <Connect action> request Twilio makes when the stream has closed
+sub stream_ended {
+    my ($port) = @_;
+    my ($request, $headers) = twilio_request(
+        uri => '/twilio/stream-ended', base => 'http://edge.example.com',
+        params => [AccountSid => $AC, CallSid => $SID, CallStatus => 'in-progress',
+                   From => '+14155550123', To => '+15550100001']);
+    return http($port, $request, $headers);
 }
 
 sub second_call {
@@ -195,3 +208,40 @@ __DATA__
 --- error_log
 voxanne_session_zone "sessions" cannot change its size on reload, live calls would be lost: restart nginx to resize it
 --- timeout: 15
+
+
+
+=== TEST 3: a stream that failed: stream-ended answers the tenant's fallback
+--- http_config eval: ::tenant(fallback => 'dial +15551230000')
+--- user_files eval: $::files
+--- config eval: $::locations
+--- media eval: {}
+--- ws_send eval
+[ ::connected(), ::start(), { binary => "\x00" }, { expect => { close => 1003 } },
+  { close => 1003 }, { sleep => 0.3 },
+  { run => sub {
+        my ($ctx) = @_;
+        my ($status, $twiml) = ::stream_ended($ctx->port);
+        die "stream-ended: $status $twiml"
+            unless $twiml =~ m{<Response><Dial>\+15551230000</Dial></Response>};
+    } } ]
+--- error_log eval
+[ qr/stream ended, close 1003/, qr/call $::SID tenant "clinic-a": stream ended, it failed: fallback/ ]
+
+
+
+=== TEST 4: a stream that ended with stop: stream-ended hangs up
+--- http_config eval: ::tenant(fallback => 'dial +15551230000')
+--- user_files eval: $::files
+--- config eval: $::locations
+--- media eval: {}
+--- ws_send eval
+[ ::connected(), ::start(), ::stop(), { expect => { close => 1000 } },
+  { close => 1000 }, { sleep => 0.3 },
+  { run => sub {
+        my ($ctx) = @_;
+        my ($status, $twiml) = ::stream_ended($ctx->port);
+        die "stream-ended: $status $twiml" unless $twiml =~ m{<Response><Hangup/></Response>};
+    } } ]
+--- no_error_log
+it failed
