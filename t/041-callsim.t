@@ -1,0 +1,179 @@
+use Test::Nginx::Socket 'no_plan';
+use JSON::PP qw(decode_json);
+use Cwd qw(getcwd);
+
+# The call simulator (build/callsim, docs/callsim.md) against the module:
+# whole calls, as Twilio makes them.  A block's "callsim" section lists the
+# arguments; the handler adds --url (the block's nginx) and --json, runs
+# it, and checks its exit status ("callsim_exit", default 0) and its JSON
+# summary against "callsim_expect": hashes and arrays are matched member by
+# member, a Regexp matches, a code reference is called with the value,
+# undef wants null, anything else is compared as a string (JSON true and
+# false as 1 and 0).
+
+our $Callsim = $ENV{VOXANNE_CALLSIM} // getcwd() . '/build/callsim';
+
+-x $Callsim or BAIL_OUT("$Callsim is not built: run make build");
+
+sub match {
+    my ($got, $want, $path, $fails) = @_;
+    $got = $got ? 1 : 0 if JSON::PP::is_bool($got);
+    if (ref $want eq 'HASH') {
+        return push @$fails, "$path: not an object" unless ref $got eq 'HASH';
+        match($got->{$_}, $want->{$_}, "$path.$_", $fails) for sort keys %$want;
+    }
+    elsif (ref $want eq 'ARRAY') {
+        return push @$fails, "$path: not an array" unless ref $got eq 'ARRAY';
+        push @$fails, "$path: " . @$got . " elements, not " . @$want if @$got != @$want;
+        match($got->[$_], $want->[$_], "$path\[$_]", $fails) for 0 .. $#$want;
+    }
+    elsif (ref $want eq 'Regexp') {
+        push @$fails, "$path: " . ($got // 'null') . " !~ $want" unless defined $got && !ref $got && $got =~ $want;
+    }
+    elsif (ref $want eq 'CODE') {
+        push @$fails, "$path: " . ($got // 'null') . " fails its check" unless $want->($got);
+    }
+    elsif (!defined $want) {
+        push @$fails, "$path: " . ($got // '') . " is not null" if defined $got;
+    }
+    else {
+        push @$fails, "$path: " . ($got // 'null') . " ne $want" unless defined $got && !ref $got && $got eq $want;
+    }
+}
+
+Test::Nginx::Socket::add_block_handler(sub {
+    my ($block, $ctx) = @_;
+    my $args = $block->callsim or return;
+    my @cmd = ($Callsim, '--url', 'http://127.0.0.1:' . $ctx->port . '/twilio/voice', '--json', @$args);
+
+    open my $out, '-|', @cmd or die "cannot run $Callsim: $!";
+    my $json = do { local $/; <$out> };
+    close $out;
+    my $exit = $? >> 8;
+
+    Test::More::is($exit, $block->callsim_exit // 0, $ctx->name . " - callsim exit status");
+
+    my $summary = eval { decode_json($json) };
+    Test::More::ok($summary, $ctx->name . " - callsim prints JSON") or Test::More::diag($@, $json);
+
+    for my $key (sort keys %{ $block->callsim_expect || {} }) {
+        my @fails;
+        match($summary && $summary->{$key}, $block->callsim_expect->{$key}, $key, \@fails);
+        Test::More::ok(!@fails, $ctx->name . " - callsim $key")
+            or Test::More::diag(join("\n", @fails), "\n", $json);
+    }
+});
+
+sub tenant {
+    my (%o) = @_;
+    my $extra = join '', map { "        $_ $o{$_};\n" } sort keys %o;
+    return <<"_EOC_";
+    voxanne_tenant clinic-a {
+        org_id                 5b7c1d2e-0000-4000-8000-00000000000a;
+        numbers                +15550100001;
+        twilio_auth_token_file ../html/a.token;
+        public_url             http://127.0.0.1:\$TEST_NGINX_SERVER_PORT;
+$extra    }
+_EOC_
+}
+
+our $files = ">>> a.token\n12345\n";
+
+our $locations = <<'_EOC_';
+    location = /twilio/voice { voxanne_twilio voice; }
+    location = /twilio/stream-ended { voxanne_twilio stream-ended; }
+    location /twilio/media/ { voxanne_media_stream; }
+_EOC_
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: a 3-second call: connected, every frame echoed, marks played, DTMF, close 1000, stream-ended hangs up
+--- http_config eval: ::tenant()
+--- user_files eval: $::files
+--- config eval: $::locations
+--- callsim eval: ['--token', '12345', '--duration', '3', '--dtmf', '12#', '--dtmf-at', '1s']
+--- callsim_expect eval
+{
+    calls => [{
+        outcome => 'connect', ok => 1, webhook_status => 200,
+        stream_url => qr{^ws://127\.0\.0\.1:\d+/twilio/media/clinic-a$},
+        handshake_ms => qr/^[\d.]+$/,
+        frames_sent => 150, frames_echoed => 150, frames_missing => 0,
+        frames_unmatched => 0, frames_duplicated => 0,
+        rtt_ms => { p50 => qr/^[\d.]+$/, p99 => qr/^[\d.]+$/, max => qr/^[\d.]+$/ },
+        marks_received => 3, marks_echoed => sub { $_[0] >= 2 },
+        dtmf_sent => 3, close_code => 1000,
+        stream_ended_status => 200, stream_ended => 'hangup', errors => [],
+    }],
+    aggregate => { calls => 1, ok => 1, failed => 0, outcomes => { connect => 1 },
+                   close_codes => { 1000 => 1 }, errors => 0 },
+}
+--- error_log eval
+[ qr/media: call CA[0-9a-f]{32} tenant "clinic-a": stream MZ[0-9a-f]{32} started/,
+  qr/dtmf "1"/, qr/dtmf "#"/,
+  qr/stop after 150 media messages, [23] of 3 marks played/,
+  qr/call CA[0-9a-f]{32} tenant "clinic-a": stream ended/ ]
+--- no_error_log
+[warn]
+[error]
+
+
+
+=== TEST 2: 5 calls at once with max_calls 3: 3 connect, 2 hear the busy message
+--- http_config eval: ::tenant(max_calls => 3)
+--- user_files eval: $::files
+--- config eval: $::locations
+--- callsim eval: [qw(--token 12345 --calls 5 --duration 2)]
+--- callsim_exit: 1
+--- callsim_expect eval
+{
+    aggregate => { calls => 5, ok => 3, failed => 2, outcomes => { connect => 3, message => 2 },
+                   frames_sent => 300, frames_echoed => 300, frames_missing => 0,
+                   close_codes => { 1000 => 3 }, errors => 0 },
+    calls => sub {
+        my @busy = grep { $_->{outcome} eq 'message' } @{ $_[0] };
+        @busy == 2 && !grep { $_->{say} !~ /lines are busy/ || $_->{webhook_status} != 200 } @busy;
+    },
+}
+--- error_log eval
+[ qr/all 3 lines busy/ ]
+--- no_error_log
+[error]
+
+
+
+=== TEST 3: busy reject: with --expect busy, the call over max_calls is the one as expected
+--- http_config eval: ::tenant(max_calls => 1, busy => 'reject')
+--- user_files eval: $::files
+--- config eval: $::locations
+--- callsim eval: [qw(--token 12345 --calls 2 --duration 1 --expect busy)]
+--- callsim_exit: 1
+--- callsim_expect eval
+{
+    aggregate => { expect => 'busy', ok => 1, failed => 1, outcomes => { connect => 1, busy => 1 } },
+    calls => sub {
+        my ($busy) = grep { $_->{outcome} eq 'busy' } @{ $_[0] };
+        $busy && $busy->{ok} && $busy->{reason} eq 'busy' && !defined $busy->{say};
+    },
+}
+--- no_error_log
+[error]
+
+
+
+=== TEST 4: a wrong token: the voice webhook is refused with 403, nothing streams
+--- http_config eval: ::tenant()
+--- user_files eval: $::files
+--- config eval: $::locations
+--- callsim eval: [qw(--token 54321 --expect refused)]
+--- callsim_expect eval
+{
+    calls => [{ outcome => 'refused', ok => 1, webhook_status => 403, errors => [] }],
+    aggregate => { ok => 1, outcomes => { refused => 1 }, handshake_ms => undef, frames_sent => 0 },
+}
+--- error_log eval
+[ qr/tenant "clinic-a": X-Twilio-Signature does not match, forbidden/ ]
+--- no_error_log
+[error]
