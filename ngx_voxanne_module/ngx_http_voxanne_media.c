@@ -18,13 +18,13 @@
  */
 
 
-#define NGX_HTTP_VOXANNE_UPGRADE_REQUIRED  426
+#define NGX_HTTP_VOXANNE_UPGRADE_REQUIRED     426
 
-#define NGX_HTTP_VOXANNE_MEDIA_IN       4096
-#define NGX_HTTP_VOXANNE_MEDIA_OUT      16384
-#define NGX_HTTP_VOXANNE_MEDIA_MSG      2048     /* grows to max_message */
-#define NGX_HTTP_VOXANNE_MEDIA_MARK     50       /* media frames per mark */
-#define NGX_HTTP_VOXANNE_MEDIA_CLOSE_TIMEOUT  5000  /* the close handshake, ms */
+#define NGX_HTTP_VOXANNE_MEDIA_IN             4096
+#define NGX_HTTP_VOXANNE_MEDIA_OUT            16384
+#define NGX_HTTP_VOXANNE_MEDIA_MSG            2048  /* grows to max_message */
+#define NGX_HTTP_VOXANNE_MEDIA_MARK           50    /* media frames per mark */
+#define NGX_HTTP_VOXANNE_MEDIA_CLOSE_TIMEOUT  5000  /* the close handshake */
 
 
 typedef enum {
