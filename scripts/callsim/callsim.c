@@ -100,6 +100,9 @@ static const char  callsim_usage[] =
 "  --insecure          do not verify TLS certificates\n"
 "  --json              print a JSON summary on stdout\n"
 "  --verbose           a line for every call, and libwebsockets' warnings\n"
+"  --ws-only URL       no webhooks: open the ws:// URL straight away and\n"
+"                      stream as in a call (a floor for the round trip,\n"
+"                      against build/wsecho); no token needed\n"
 "\n"
 "A DURATION is a number of seconds, or a number with ms or s.\n"
 "Exit status: 0 when every call came to the expected outcome (connect:\n"
@@ -312,7 +315,7 @@ callsim_options(callsim_t *run, int argc, char **argv)
         CALLSIM_OPT_TO, CALLSIM_OPT_ACCOUNT, CALLSIM_OPT_AUDIO,
         CALLSIM_OPT_DTMF, CALLSIM_OPT_DTMF_AT, CALLSIM_OPT_EXPECT,
         CALLSIM_OPT_TIMEOUT, CALLSIM_OPT_INSECURE, CALLSIM_OPT_JSON,
-        CALLSIM_OPT_VERBOSE, CALLSIM_OPT_HELP
+        CALLSIM_OPT_VERBOSE, CALLSIM_OPT_HELP, CALLSIM_OPT_WS_ONLY
     };
 
     static const struct option  options[] = {
@@ -336,6 +339,7 @@ callsim_options(callsim_t *run, int argc, char **argv)
         { "json", no_argument, NULL, CALLSIM_OPT_JSON },
         { "verbose", no_argument, NULL, CALLSIM_OPT_VERBOSE },
         { "help", no_argument, NULL, CALLSIM_OPT_HELP },
+        { "ws-only", required_argument, NULL, CALLSIM_OPT_WS_ONLY },
         { NULL, 0, NULL, 0 }
     };
 
@@ -486,6 +490,10 @@ callsim_options(callsim_t *run, int argc, char **argv)
             fputs(callsim_usage, stdout);
             exit(0);
 
+        case CALLSIM_OPT_WS_ONLY:
+            run->ws_only = optarg;
+            break;
+
         default:
             fputs(callsim_usage, stderr);
             return -1;
@@ -514,8 +522,26 @@ callsim_options(callsim_t *run, int argc, char **argv)
         return -1;
     }
 
-    if (callsim_url_parse(run->url, &run->gateway) != 0
-        || run->gateway.scheme[0] != 'h')
+    if (run->ws_only) {
+        /* the WebSocket alone: the URL is both the stream and where to
+           connect; there is no webhook to sign, the handshake's
+           signature is made with any token */
+
+        if (callsim_url_parse(run->ws_only, &run->gateway) != 0
+            || (strcmp(run->gateway.scheme, "ws") != 0
+                && strcmp(run->gateway.scheme, "wss") != 0))
+        {
+            fprintf(stderr, "callsim: --ws-only \"%s\" is not a ws:// or "
+                    "wss:// URL\n", run->ws_only);
+            return -1;
+        }
+
+        if (run->token == NULL && run->token_file == NULL) {
+            run->token = "ws-only";
+        }
+
+    } else if (callsim_url_parse(run->url, &run->gateway) != 0
+               || run->gateway.scheme[0] != 'h')
     {
         fprintf(stderr, "callsim: --url \"%s\" is not an http:// or "
                 "https:// URL\n", run->url);
@@ -863,6 +889,23 @@ callsim_call_start(callsim_call_t *call)
 {
     size_t           n;
     callsim_param_t  params[16];
+
+    if (call->run->ws_only) {
+        /* no voice webhook: as if it had answered <Connect><Stream> with
+           this URL and no action */
+
+        call->outcome = CALLSIM_OUTCOME_CONNECT;
+        call->twiml.outcome = CALLSIM_OUTCOME_CONNECT;
+        call->twiml.stream_url = (char *) call->run->ws_only;
+        call->state = CALLSIM_CALL_STREAM;
+
+        if (callsim_media_connect(call) != 0) {
+            call->ws_over = 1;
+            callsim_call_next(call);
+        }
+
+        return;
+    }
 
     call->state = CALLSIM_CALL_VOICE;
 

@@ -223,6 +223,7 @@ struct callsim_s {
     const char                *url;
     const char                *public_url;
     const char                *connect;
+    const char                *ws_only;            /* --ws-only URL */
     const char                *token;
     const char                *token_file;
     const char                *from;
