@@ -61,6 +61,7 @@ typedef struct {
     ngx_str_t                   voicemail_greeting;
     ngx_http_voxanne_limit_t    limit;         /* key: the tenant name */
     ngx_http_voxanne_limit_t    caller_limit;  /* key: name "/" From */
+    void                       *counters;      /* in the session zone */
 } ngx_http_voxanne_tenant_t;
 
 

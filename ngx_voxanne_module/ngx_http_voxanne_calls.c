@@ -483,30 +483,40 @@ ngx_uint_t  ngx_http_voxanne_ws_close_codes[] = {
 };
 
 
-/* a webhook answered: per tenant, per route and result, and its outcome */
+/*
+ * A webhook answered: per tenant, per route and result, and its outcome.
+ * A tenant's counters never move in the zone, so each worker finds them
+ * once (*node caches them) and then counts without the lock.
+ */
 
 void
 ngx_http_voxanne_calls_webhook(ngx_shm_zone_t *shm_zone, ngx_str_t *tenant,
-    ngx_uint_t route, ngx_uint_t result, ngx_int_t outcome)
+    void **node, ngx_uint_t route, ngx_uint_t result, ngx_int_t outcome)
 {
     ngx_http_voxanne_calls_ctx_t     *ctx;
     ngx_http_voxanne_calls_tenant_t  *t;
 
-    ctx = shm_zone->data;
+    t = *node;
 
-    ngx_shmtx_lock(&ctx->shpool->mutex);
+    if (t == NULL) {
+        ctx = shm_zone->data;
 
-    t = ngx_http_voxanne_calls_tenant(ctx, tenant);
+        ngx_shmtx_lock(&ctx->shpool->mutex);
+        t = ngx_http_voxanne_calls_tenant(ctx, tenant);
+        ngx_shmtx_unlock(&ctx->shpool->mutex);
 
-    if (t) {
-        t->webhooks[route][result]++;
-
-        if (outcome >= 0) {
-            t->outcomes[outcome]++;
+        if (t == NULL) {
+            return;
         }
+
+        *node = t;
     }
 
-    ngx_shmtx_unlock(&ctx->shpool->mutex);
+    (void) ngx_atomic_fetch_add(&t->webhooks[route][result], 1);
+
+    if (outcome >= 0) {
+        (void) ngx_atomic_fetch_add(&t->outcomes[outcome], 1);
+    }
 }
 
 

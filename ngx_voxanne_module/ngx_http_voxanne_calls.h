@@ -78,8 +78,8 @@ typedef enum {
 typedef struct {
     ngx_str_node_t                    sn;       /* the tenant name */
     ngx_uint_t                        active;   /* calls holding a slot */
-    ngx_uint_t                        outcomes[NGX_HTTP_VOXANNE_OUTCOMES];
-    ngx_uint_t                        webhooks[NGX_HTTP_VOXANNE_ROUTES]
+    ngx_atomic_t                      outcomes[NGX_HTTP_VOXANNE_OUTCOMES];
+    ngx_atomic_t                      webhooks[NGX_HTTP_VOXANNE_ROUTES]
                                               [NGX_HTTP_VOXANNE_RESULTS];
     u_char                            data[1];
 } ngx_http_voxanne_calls_tenant_t;
@@ -143,7 +143,7 @@ ngx_int_t ngx_http_voxanne_calls_stream(ngx_shm_zone_t *shm_zone,
 ngx_int_t ngx_http_voxanne_calls_end(ngx_shm_zone_t *shm_zone,
     ngx_str_t *tenant, ngx_str_t *sid, ngx_int_t failed, ngx_uint_t *ended);
 void ngx_http_voxanne_calls_webhook(ngx_shm_zone_t *shm_zone,
-    ngx_str_t *tenant, ngx_uint_t route, ngx_uint_t result,
+    ngx_str_t *tenant, void **node, ngx_uint_t route, ngx_uint_t result,
     ngx_int_t outcome);
 void ngx_http_voxanne_calls_count(ngx_shm_zone_t *shm_zone,
     ngx_uint_t counter, ngx_uint_t n);

@@ -217,7 +217,7 @@ ngx_http_voxanne_metrics_handler(ngx_http_request_t *r)
 
         for (i = 0; i < NGX_HTTP_VOXANNE_OUTCOMES; i++) {
             p = ngx_sprintf(p, "voxanne_calls_total{tenant=\"%V\","
-                               "outcome=\"%s\"} %ui\n",
+                               "outcome=\"%s\"} %uA\n",
                             &t->sn.str, ngx_http_voxanne_outcomes[i],
                             t->outcomes[i]);
         }
@@ -236,7 +236,7 @@ ngx_http_voxanne_metrics_handler(ngx_http_request_t *r)
             for (j = 0; j < NGX_HTTP_VOXANNE_RESULTS; j++) {
                 p = ngx_sprintf(p, "voxanne_webhook_requests_total{"
                                    "tenant=\"%V\",route=\"%s\","
-                                   "result=\"%s\"} %ui\n",
+                                   "result=\"%s\"} %uA\n",
                                 &t->sn.str, ngx_http_voxanne_routes[i],
                                 ngx_http_voxanne_results[j],
                                 t->webhooks[i][j]);

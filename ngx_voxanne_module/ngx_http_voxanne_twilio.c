@@ -394,7 +394,7 @@ ngx_http_voxanne_twilio_count(ngx_http_request_t *r, ngx_int_t rc)
     }
 
     ngx_http_voxanne_calls_webhook(vmcf->calls, &ctx->tenant->name,
-                                   vlcf->route, result, ctx->outcome);
+                                   &ctx->tenant->counters, vlcf->route, result, ctx->outcome);
 }
 
 
