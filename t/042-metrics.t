@@ -1,6 +1,7 @@
 use Test::Nginx::Socket 'no_plan';
 use Voxanne::Test::WebSocket;
-use Voxanne::Test::Twilio qw(twilio_request twilio_sign stream_token_mac);
+use Voxanne::Test::Twilio qw(twilio_request);
+use Voxanne::Test::Media;
 use JSON::PP qw(encode_json decode_json);
 use IO::Socket::INET;
 
@@ -8,9 +9,6 @@ use IO::Socket::INET;
 # in t/031; "--- fetch" names a page fetched after the block's requests (and
 # its WebSocket exchange), checked by "--- fetch_like" and parsed as
 # Prometheus text or JSON.
-
-our $AC = 'AC' . '0' x 32;
-our $MZ = 'MZ' . 'b' x 32;
 
 sub sid { sprintf 'CA%032x', shift }
 
@@ -81,26 +79,6 @@ Test::Nginx::Socket::add_block_handler(sub {
     }
 });
 
-sub token {
-    my ($sid) = @_;
-    my $expires = time + 60;
-    return "v1.$expires." . stream_token_mac('12345', $expires, 'clinic-a', $sid);
-}
-
-sub tenant {
-    my (%o) = @_;
-    my $extra = join '', map { "        $_ $o{$_};\n" } sort keys %o;
-    return <<"_EOC_";
-    voxanne_tenant clinic-a {
-        org_id                 5b7c1d2e-0000-4000-8000-00000000000a;
-        numbers                +15550100001;
-        twilio_auth_token_file ../html/a.token;
-        public_url             http://edge.example.com;
-$extra    }
-_EOC_
-}
-
-our $files = ">>> a.token\n12345\n";
 
 our $locations = <<'_EOC_';
     location = /twilio/voice { voxanne_twilio voice; }
@@ -182,7 +160,7 @@ __DATA__
 [ JSON::PP::encode_json({ event => 'connected', protocol => 'Call', version => '1.0.0' }),
   JSON::PP::encode_json({ event => 'start', sequenceNumber => '1', streamSid => $::MZ,
       start => { streamSid => $::MZ, callSid => ::sid(8), accountSid => $::AC, tracks => ['inbound'],
-                 customParameters => { tenant => 'clinic-a', token => ::token(::sid(8)) } } }),
+                 customParameters => { tenant => 'clinic-a', token => ::token(sid => ::sid(8)) } } }),
   JSON::PP::encode_json({ event => 'media', sequenceNumber => '2', streamSid => $::MZ,
       media => { track => 'inbound', chunk => '1', timestamp => '20', payload => 'AAAA' } }),
   { expect => { json => { event => 'media' } } },

@@ -4,107 +4,20 @@ use Voxanne::Test::WebSocket;
 
 master_on();
 workers(2);
-use Voxanne::Test::Twilio qw(twilio_request twilio_sign stream_token_mac);
-use JSON::PP qw(encode_json);
+use Voxanne::Test::Twilio qw(twilio_request);
+use Voxanne::Test::Media;
 
 # nginx -s reload during a live media stream: the stream goes on in the old
 # worker, the new workers see its call in the shared table, and the line it
 # holds still counts against max_calls.  And how a stream's end reaches the
-# stream-ended route, whichever worker it lands on.  Same "media" section
-# as t/040.
-
-our $AC = 'AC' . '0' x 32;
-our $SID = 'CA' . 'a' x 32;
-our $MZ = 'MZ' . 'b' x 32;
-our $WS = 'ws://edge.example.com/twilio/media/clinic-a';
-
-add_block_preprocessor(sub {
-    my $block = shift;
-    my $m = $block->media or return;
-    my (@requests, @headers);
-    if ($m->{voice} // 1) {
-        my ($request, $headers) = twilio_request(
-            uri => '/twilio/voice', base => 'http://edge.example.com',
-            params => [AccountSid => $AC, CallSid => $m->{sid} // $SID,
-                       CallStatus => 'ringing', From => '+14155550123',
-                       To => '+15550100001']);
-        push @requests, $request;
-        push @headers, $headers;
-    }
-    my $uri = $m->{uri} // '/twilio/media/clinic-a';
-    my %h = (
-        Upgrade => 'websocket', Connection => 'Upgrade',
-        'Sec-WebSocket-Key' => 'dGhlIHNhbXBsZSBub25jZQ==',
-        'Sec-WebSocket-Version' => 13,
-        'X-Twilio-Signature' => twilio_sign($m->{token} // '12345', "ws://edge.example.com$uri"),
-        %{ $m->{headers} || {} },
-    );
-    push @requests, ($m->{method} // 'GET') . " $uri";
-    push @headers, join '', map { defined $h{$_} ? "$_: $h{$_}\n" : '' } sort keys %h;
-    $block->set_value(request => \@requests);
-    $block->set_value(more_headers => \@headers);
-    $block->set_value(error_code => [ (200) x (@requests - 1), $m->{code} // 101 ]);
-});
-
-sub tenant {
-    my (%o) = @_;
-    my $extra = join '', map { "        $_ $o{$_};\n" } sort keys %o;
-    return <<"_EOC_";
-    voxanne_tenant clinic-a {
-        org_id                 5b7c1d2e-0000-4000-8000-00000000000a;
-        numbers                +15550100001;
-        twilio_auth_token_file ../html/a.token;
-        public_url             http://edge.example.com;
-$extra    }
-_EOC_
-}
-
-our $files = ">>> a.token\n12345\n";
+# stream-ended route, whichever worker it lands on.  The "media" section
+# and the message helpers are Voxanne::Test::Media's, as in t/040.
 
 our $locations = <<'_EOC_';
     location = /twilio/voice { voxanne_twilio voice; }
     location = /twilio/stream-ended { voxanne_twilio stream-ended; }
     location /twilio/media/ { voxanne_media_stream; }
 _EOC_
-
-sub token {
-    my (%o) = @_;
-    my $expires = $o{expires} // time + 60;
-    my $mac = stream_token_mac($o{key} // '12345', $expires, $o{tenant} // 'clinic-a',
-                               $o{sid} // $SID);
-    return "v1.$expires.$mac";
-}
-
-sub connected { encode_json({ event => 'connected', protocol => 'Call', version => '1.0.0' }) }
-
-sub start {
-    my (%o) = @_;
-    return encode_json({
-        event => 'start', sequenceNumber => '1', streamSid => $MZ,
-        start => {
-            streamSid => $MZ, accountSid => $AC, callSid => $o{sid} // $SID,
-            tracks => ['inbound'],
-            customParameters => { tenant => $o{tenant} // 'clinic-a', token => $o{token} // ::token() },
-            mediaFormat => { encoding => 'audio/x-mulaw', sampleRate => 8000, channels => 1 },
-        },
-    });
-}
-
-sub media {
-    my ($n, $payload) = @_;
-    return encode_json({
-        event => 'media', sequenceNumber => '' . ($n + 1), streamSid => $MZ,
-        media => { track => 'inbound', chunk => "$n", timestamp => '' . ($n * 20),
-                   payload => $payload // '/////w==' },
-    });
-}
-
-sub stop {
-    encode_json({ event => 'stop', sequenceNumber => '99', streamSid => $MZ,
-                  stop => { accountSid => $AC, callSid => $SID } });
-}
-
-sub echo { { json => { event => 'media', streamSid => $MZ, media => { payload => $_[0] // '/////w==' } } } }
 
 
 # one HTTP exchange on a new connection: the status line and the body
