@@ -1,6 +1,5 @@
 use Test::Nginx::Socket 'no_plan';
 use Voxanne::Test::Twilio qw(twilio_request twilio_form);
-use Digest::SHA qw(hmac_sha1_base64);
 
 # The routes besides voice: status callbacks and the call table's state
 # machine, recording, stream-ended; then bad input on every route, the
@@ -16,7 +15,7 @@ add_block_preprocessor(sub {
     my $hooks = $block->webhooks or return;
     my (@requests, @headers);
     for my $hook (@$hooks) {
-        my ($request, $headers) = @{ $hook->{params} || [] } ? twilio_request(%$hook) : empty_request(%$hook);
+        my ($request, $headers) = twilio_request(%$hook);
         if (exists $hook->{type}) {
             $headers =~ s/^Content-Type: [^\n]*\n//m;
             $headers = "Content-Type: $hook->{type}\n$headers" if defined $hook->{type};
@@ -60,19 +59,6 @@ add_block_preprocessor(sub {
         $block->set_value(more_headers => \@headers);
     }
 });
-
-# twilio_request() for a webhook without parameters: an empty body, signed
-# over the URL alone
-sub empty_request {
-    my (%a) = @_;
-    my $uri = $a{uri} // '/twilio/voice';
-    my $headers = "Content-Type: application/x-www-form-urlencoded\n";
-    if (defined(my $token = exists $a{token} ? $a{token} : '12345')) {
-        my $sig = hmac_sha1_base64(($a{base} // 'https://edge.example.com') . $uri, $token);
-        $headers .= "X-Twilio-Signature: $sig" . '=' x ((4 - length($sig) % 4) % 4) . "\n";
-    }
-    return ("POST $uri\n", $headers);
-}
 
 our $AC = 'AC0123456789abcdef0123456789abcdef';
 our $BC = 'ACbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb';
