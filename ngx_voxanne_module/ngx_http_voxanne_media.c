@@ -69,8 +69,6 @@ typedef struct {
 static ngx_int_t ngx_http_voxanne_media_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_voxanne_media_handshake(ngx_http_request_t *r,
     ngx_http_voxanne_tenant_t **tp, ngx_str_t *key);
-static ngx_table_elt_t *ngx_http_voxanne_media_header(ngx_http_request_t *r,
-    char *name, size_t len);
 static ngx_uint_t ngx_http_voxanne_media_token(ngx_str_t *value, char *token,
     size_t len);
 static ngx_int_t ngx_http_voxanne_media_upgrade(ngx_http_request_t *r,
@@ -160,9 +158,8 @@ ngx_http_voxanne_media_handshake(ngx_http_request_t *r,
 {
     u_char                        *p, *last;
     ngx_str_t                      name, *sig_header;
-    ngx_uint_t                     i;
     ngx_table_elt_t               *h, *c;
-    ngx_http_voxanne_tenant_t     *t, **tenants;
+    ngx_http_voxanne_tenant_t     *t;
     ngx_http_voxanne_main_conf_t  *vmcf;
     ngx_http_voxanne_signature_t   sig;
 
@@ -170,8 +167,8 @@ ngx_http_voxanne_media_handshake(ngx_http_request_t *r,
         return NGX_HTTP_NOT_ALLOWED;
     }
 
-    h = ngx_http_voxanne_media_header(r, "Upgrade", sizeof("Upgrade") - 1);
-    c = ngx_http_voxanne_media_header(r, "Connection",
+    h = ngx_http_voxanne_header_in(r, "Upgrade", sizeof("Upgrade") - 1);
+    c = ngx_http_voxanne_header_in(r, "Connection",
                                       sizeof("Connection") - 1);
 
     if (r->http_version < NGX_HTTP_VERSION_11
@@ -185,7 +182,7 @@ ngx_http_voxanne_media_handshake(ngx_http_request_t *r,
         return NGX_HTTP_BAD_REQUEST;
     }
 
-    h = ngx_http_voxanne_media_header(r, "Sec-WebSocket-Version",
+    h = ngx_http_voxanne_header_in(r, "Sec-WebSocket-Version",
                                       sizeof("Sec-WebSocket-Version") - 1);
 
     if (h == NULL || h->value.len != 2
@@ -206,7 +203,7 @@ ngx_http_voxanne_media_handshake(ngx_http_request_t *r,
         return NGX_HTTP_VOXANNE_UPGRADE_REQUIRED;
     }
 
-    h = ngx_http_voxanne_media_header(r, "Sec-WebSocket-Key",
+    h = ngx_http_voxanne_header_in(r, "Sec-WebSocket-Key",
                                       sizeof("Sec-WebSocket-Key") - 1);
 
     if (h == NULL || ngx_http_voxanne_ws_key_valid(&h->value) != NGX_OK) {
@@ -228,17 +225,7 @@ ngx_http_voxanne_media_handshake(ngx_http_request_t *r,
 
     vmcf = ngx_http_get_module_main_conf(r, ngx_http_voxanne_module);
 
-    tenants = vmcf->tenants.elts;
-    t = NULL;
-
-    for (i = 0; i < vmcf->tenants.nelts; i++) {
-        if (tenants[i]->name.len == name.len
-            && ngx_strncmp(tenants[i]->name.data, name.data, name.len) == 0)
-        {
-            t = tenants[i];
-            break;
-        }
-    }
+    t = ngx_http_voxanne_tenant_find(vmcf, &name);
 
     if (t == NULL) {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
@@ -246,7 +233,7 @@ ngx_http_voxanne_media_handshake(ngx_http_request_t *r,
         return NGX_HTTP_NOT_FOUND;
     }
 
-    h = ngx_http_voxanne_media_header(r, "X-Twilio-Signature",
+    h = ngx_http_voxanne_header_in(r, "X-Twilio-Signature",
                                       sizeof("X-Twilio-Signature") - 1);
 
     if (h == NULL) {
@@ -292,37 +279,6 @@ ngx_http_voxanne_media_handshake(ngx_http_request_t *r,
     *tp = t;
 
     return NGX_OK;
-}
-
-
-static ngx_table_elt_t *
-ngx_http_voxanne_media_header(ngx_http_request_t *r, char *name, size_t len)
-{
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
-
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */ ; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                return NULL;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == len
-            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
-        {
-            return &h[i];
-        }
-    }
 }
 
 

@@ -122,9 +122,8 @@ ngx_http_voxanne_tenant_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_voxanne_main_conf_t *vmcf = conf;
 
-    char                        *rv;
-    ngx_str_t                   *value;
-    ngx_uint_t                   i;
+    char                             *rv;
+    ngx_str_t                        *value;
     ngx_conf_t                        save;
     ngx_http_voxanne_tenant_t        *t, **tp;
     ngx_http_voxanne_tenant_parse_t   parse;
@@ -146,16 +145,10 @@ ngx_http_voxanne_tenant_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    tp = vmcf->tenants.elts;
-
-    for (i = 0; i < vmcf->tenants.nelts; i++) {
-        if (tp[i]->name.len == value[1].len
-            && ngx_strncmp(tp[i]->name.data, value[1].data, value[1].len) == 0)
-        {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "duplicate tenant \"%V\"", &value[1]);
-            return NGX_CONF_ERROR;
-        }
+    if (ngx_http_voxanne_tenant_find(vmcf, &value[1]) != NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "duplicate tenant \"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
     }
 
     t = ngx_pcalloc(cf->pool, sizeof(ngx_http_voxanne_tenant_t));
@@ -213,6 +206,27 @@ ngx_http_voxanne_tenant_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     return ngx_http_voxanne_tenant_done(cf, t);
+}
+
+
+ngx_http_voxanne_tenant_t *
+ngx_http_voxanne_tenant_find(ngx_http_voxanne_main_conf_t *vmcf,
+    ngx_str_t *name)
+{
+    ngx_uint_t                   i;
+    ngx_http_voxanne_tenant_t  **tp;
+
+    tp = vmcf->tenants.elts;
+
+    for (i = 0; i < vmcf->tenants.nelts; i++) {
+        if (tp[i]->name.len == name->len
+            && ngx_strncmp(tp[i]->name.data, name->data, name->len) == 0)
+        {
+            return tp[i];
+        }
+    }
+
+    return NULL;
 }
 
 

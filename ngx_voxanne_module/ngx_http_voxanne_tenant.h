@@ -17,6 +17,8 @@ char *ngx_http_voxanne_tenant_block(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_voxanne_tenant_init(ngx_conf_t *cf,
     ngx_http_voxanne_main_conf_t *vmcf);
+ngx_http_voxanne_tenant_t *ngx_http_voxanne_tenant_find(
+    ngx_http_voxanne_main_conf_t *vmcf, ngx_str_t *name);
 
 
 #endif /* _NGX_HTTP_VOXANNE_TENANT_H_INCLUDED_ */

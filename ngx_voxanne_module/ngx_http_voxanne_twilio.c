@@ -211,8 +211,6 @@ char *
 ngx_http_voxanne_twilio_merge(ngx_conf_t *cf,
     ngx_http_voxanne_loc_conf_t *prev, ngx_http_voxanne_loc_conf_t *conf)
 {
-    ngx_uint_t                     i;
-    ngx_http_voxanne_tenant_t    **tp;
     ngx_http_voxanne_main_conf_t  *vmcf;
 
     ngx_conf_merge_size_value(conf->body_max, prev->body_max, 64 * 1024);
@@ -231,16 +229,10 @@ ngx_http_voxanne_twilio_merge(ngx_conf_t *cf,
 
     vmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_voxanne_module);
 
-    tp = vmcf->tenants.elts;
+    conf->tenant = ngx_http_voxanne_tenant_find(vmcf, &conf->tenant_name);
 
-    for (i = 0; i < vmcf->tenants.nelts; i++) {
-        if (tp[i]->name.len == conf->tenant_name.len
-            && ngx_strncmp(tp[i]->name.data, conf->tenant_name.data,
-                           conf->tenant_name.len) == 0)
-        {
-            conf->tenant = tp[i];
-            return NGX_CONF_OK;
-        }
+    if (conf->tenant) {
+        return NGX_CONF_OK;
     }
 
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -610,8 +602,6 @@ ngx_http_voxanne_twilio_tenant(ngx_http_request_t *r,
     ngx_http_voxanne_twilio_ctx_t *ctx)
 {
     ngx_str_t                      *to, name;
-    ngx_uint_t                      i;
-    ngx_http_voxanne_tenant_t     **tp;
     ngx_http_voxanne_loc_conf_t    *vlcf;
     ngx_http_voxanne_main_conf_t   *vmcf;
 
@@ -634,17 +624,40 @@ ngx_http_voxanne_twilio_tenant(ngx_http_request_t *r,
         return NULL;
     }
 
-    tp = vmcf->tenants.elts;
+    return ngx_http_voxanne_tenant_find(vmcf, &name);
+}
 
-    for (i = 0; i < vmcf->tenants.nelts; i++) {
-        if (tp[i]->name.len == name.len
-            && ngx_strncmp(tp[i]->name.data, name.data, name.len) == 0)
+
+/* a request header by name, case-insensitively */
+
+ngx_table_elt_t *
+ngx_http_voxanne_header_in(ngx_http_request_t *r, char *name, size_t len)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NULL;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == len
+            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
         {
-            return tp[i];
+            return &h[i];
         }
     }
-
-    return NULL;
 }
 
 
@@ -662,10 +675,8 @@ ngx_http_voxanne_twilio_verify(ngx_http_request_t *r,
     u_char                        *p;
     ngx_int_t                      rc;
     ngx_str_t                     *route;
-    ngx_uint_t                     i;
     const char                    *reason;
-    ngx_list_part_t               *part;
-    ngx_table_elt_t               *h, *header;
+    ngx_table_elt_t               *header;
     ngx_http_voxanne_tenant_t     *t;
     ngx_http_voxanne_loc_conf_t   *vlcf;
     ngx_http_voxanne_signature_t   sig;
@@ -674,32 +685,8 @@ ngx_http_voxanne_twilio_verify(ngx_http_request_t *r,
 
     route = &ngx_http_voxanne_twilio_routes[vlcf->route];
     t = ctx->tenant;
-    header = NULL;
-
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */ ; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == sizeof("X-Twilio-Signature") - 1
-            && ngx_strncasecmp(h[i].key.data, (u_char *) "X-Twilio-Signature",
-                               sizeof("X-Twilio-Signature") - 1)
-               == 0)
-        {
-            header = &h[i];
-            break;
-        }
-    }
+    header = ngx_http_voxanne_header_in(r, "X-Twilio-Signature",
+                                        sizeof("X-Twilio-Signature") - 1);
 
     if (header == NULL) {
         ctx->signature = NGX_HTTP_VOXANNE_SIGNATURE_MISSING;
