@@ -16,6 +16,8 @@ static ngx_http_voxanne_calls_tenant_t *ngx_http_voxanne_calls_tenant(
     ngx_http_voxanne_calls_ctx_t *ctx, ngx_str_t *name);
 static void ngx_http_voxanne_calls_release(ngx_http_voxanne_calls_ctx_t *ctx,
     ngx_http_voxanne_call_t *call);
+static u_char *ngx_http_voxanne_calls_party(u_char *dst, u_char *src,
+    size_t len);
 static void ngx_http_voxanne_calls_expire(ngx_http_voxanne_calls_ctx_t *ctx);
 static void ngx_http_voxanne_calls_expire_queue(
     ngx_http_voxanne_calls_ctx_t *ctx, ngx_queue_t *queue, time_t now);
@@ -230,8 +232,11 @@ ngx_http_voxanne_calls_status_parse(ngx_str_t *s)
 
 ngx_int_t
 ngx_http_voxanne_calls_start(ngx_shm_zone_t *shm_zone, ngx_str_t *tenant,
-    ngx_uint_t max, ngx_str_t *sid, ngx_uint_t status, ngx_log_t *log)
+    ngx_uint_t max, ngx_str_t *sid, ngx_str_t *parties, ngx_uint_t status,
+    ngx_log_t *log)
 {
+    u_char                           *p;
+    size_t                            from, to;
     ngx_int_t                         rc;
     ngx_http_voxanne_call_t          *call;
     ngx_http_voxanne_calls_ctx_t     *ctx;
@@ -275,9 +280,12 @@ ngx_http_voxanne_calls_start(ngx_shm_zone_t *shm_zone, ngx_str_t *tenant,
         goto done;
     }
 
+    from = ngx_min(parties[0].len, NGX_HTTP_VOXANNE_PARTY_MAX);
+    to = ngx_min(parties[1].len, NGX_HTTP_VOXANNE_PARTY_MAX);
+
     call = ngx_slab_alloc_locked(ctx->shpool,
                                  offsetof(ngx_http_voxanne_call_t, data)
-                                 + sid->len);
+                                 + sid->len + from + to);
     if (call == NULL) {
         ngx_log_error(NGX_LOG_ERR, log, 0,
                       "voxanne: no memory for call %V in calls zone \"%V\"",
@@ -286,7 +294,17 @@ ngx_http_voxanne_calls_start(ngx_shm_zone_t *shm_zone, ngx_str_t *tenant,
         goto done;
     }
 
-    ngx_memcpy(call->data, sid->data, sid->len);
+    ngx_memzero(call, offsetof(ngx_http_voxanne_call_t, data));
+
+    p = ngx_cpymem(call->data, sid->data, sid->len);
+
+    call->from.data = p;
+    call->from.len = from;
+    p = ngx_http_voxanne_calls_party(p, parties[0].data, from);
+
+    call->to.data = p;
+    call->to.len = to;
+    (void) ngx_http_voxanne_calls_party(p, parties[1].data, to);
 
     call->sn.node.key = ngx_crc32_short(sid->data, sid->len);
     call->sn.str.data = call->data;
@@ -295,11 +313,8 @@ ngx_http_voxanne_calls_start(ngx_shm_zone_t *shm_zone, ngx_str_t *tenant,
     call->seq = -1;
     call->status = status;
     call->active = 1;
-    call->live = 0;
     call->tenant = t;
     call->started = ngx_time();
-    call->pid = 0;
-    call->failed = 0;
 
     ngx_rbtree_insert(&ctx->sh->calls, &call->sn.node);
     ngx_queue_insert_head(&ctx->sh->queue, &call->queue);
@@ -437,7 +452,7 @@ ngx_http_voxanne_calls_end(ngx_shm_zone_t *shm_zone, ngx_str_t *tenant,
 
 ngx_int_t
 ngx_http_voxanne_calls_stream(ngx_shm_zone_t *shm_zone, ngx_str_t *tenant,
-    ngx_str_t *sid)
+    ngx_str_t *sid, ngx_str_t *stream)
 {
     ngx_int_t                      rc;
     ngx_http_voxanne_call_t       *call;
@@ -461,12 +476,50 @@ ngx_http_voxanne_calls_stream(ngx_shm_zone_t *shm_zone, ngx_str_t *tenant,
         if (!call->live) {
             call->live = 1;
             call->pid = ngx_pid;
-            call->expires = ngx_time() + NGX_HTTP_VOXANNE_CALL_MAX;
+            call->reported = ngx_time();
+            call->expires = call->reported + NGX_HTTP_VOXANNE_CALL_MAX;
+
+            call->stream_len = ngx_min(stream->len, NGX_HTTP_VOXANNE_SID_MAX);
+            ngx_memcpy(call->stream, stream->data, call->stream_len);
 
             ngx_queue_remove(&call->queue);
             ngx_queue_insert_head(&ctx->sh->live, &call->queue);
         }
 
+        rc = NGX_OK;
+    }
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    return rc;
+}
+
+
+/*
+ * A live stream's worker reports what it carried, about once a second and
+ * at its end.  NGX_OK, or NGX_ABORT when the call is no longer known.
+ */
+
+ngx_int_t
+ngx_http_voxanne_calls_report(ngx_shm_zone_t *shm_zone, ngx_str_t *tenant,
+    ngx_str_t *sid, ngx_http_voxanne_call_stats_t *stats)
+{
+    ngx_int_t                      rc;
+    ngx_http_voxanne_call_t       *call;
+    ngx_http_voxanne_calls_ctx_t  *ctx;
+
+    ctx = shm_zone->data;
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    call = ngx_http_voxanne_calls_find(ctx, tenant, sid);
+
+    if (call == NULL) {
+        rc = NGX_ABORT;
+
+    } else {
+        call->stats = *stats;
+        call->reported = ngx_time();
         rc = NGX_OK;
     }
 
@@ -609,6 +662,25 @@ ngx_http_voxanne_calls_tenant(ngx_http_voxanne_calls_ctx_t *ctx,
     ngx_rbtree_insert(&ctx->sh->tenants, &t->sn.node);
 
     return t;
+}
+
+
+/*
+ * From and To as the status page shows them: Twilio sends E.164 numbers,
+ * "anonymous", client: and sip: names; anything a JSON string would have
+ * to escape becomes '?'.
+ */
+
+static u_char *
+ngx_http_voxanne_calls_party(u_char *dst, u_char *src, size_t len)
+{
+    while (len--) {
+        *dst++ = (*src < 0x20 || *src >= 0x7f || *src == '"' || *src == '\\')
+                 ? '?' : *src;
+        src++;
+    }
+
+    return dst;
 }
 
 

@@ -22,6 +22,7 @@
 
 
 #define NGX_HTTP_VOXANNE_SID_MAX  64
+#define NGX_HTTP_VOXANNE_PARTY_MAX  64          /* of From and To */
 #define NGX_HTTP_VOXANNE_CALL_MAX  (4 * 60 * 60)    /* Twilio's timeLimit */
 
 
@@ -85,6 +86,19 @@ typedef struct {
 } ngx_http_voxanne_calls_tenant_t;
 
 
+/* what a stream carried, reported by its worker */
+
+typedef struct {
+    ngx_uint_t                        frames_in;
+    ngx_uint_t                        frames_out;
+    ngx_uint_t                        bytes_in;     /* frame payloads */
+    ngx_uint_t                        bytes_out;
+    ngx_uint_t                        media;        /* media messages in */
+    ngx_uint_t                        marks;        /* marks sent */
+    ngx_uint_t                        played;       /* marks echoed */
+} ngx_http_voxanne_call_stats_t;
+
+
 typedef struct {
     ngx_str_node_t                    sn;       /* the CallSid */
     ngx_queue_t                       queue;    /* by expiry, newest first */
@@ -97,6 +111,12 @@ typedef struct {
     time_t                            started;
     ngx_pid_t                         pid;      /* the stream's worker */
     ngx_uint_t                        failed;   /* its stream failed */
+    time_t                            reported; /* the stream's last report */
+    ngx_http_voxanne_call_stats_t     stats;
+    ngx_str_t                         from;     /* in data, after the sid */
+    ngx_str_t                         to;
+    size_t                            stream_len;
+    u_char                            stream[NGX_HTTP_VOXANNE_SID_MAX];
     u_char                            data[1];
 } ngx_http_voxanne_call_t;
 
@@ -133,13 +153,15 @@ ngx_int_t ngx_http_voxanne_calls_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 ngx_int_t ngx_http_voxanne_calls_status_parse(ngx_str_t *s);
 ngx_int_t ngx_http_voxanne_calls_start(ngx_shm_zone_t *shm_zone,
-    ngx_str_t *tenant, ngx_uint_t max, ngx_str_t *sid, ngx_uint_t status,
-    ngx_log_t *log);
+    ngx_str_t *tenant, ngx_uint_t max, ngx_str_t *sid, ngx_str_t *parties,
+    ngx_uint_t status, ngx_log_t *log);
 ngx_int_t ngx_http_voxanne_calls_status(ngx_shm_zone_t *shm_zone,
     ngx_str_t *tenant, ngx_str_t *sid, ngx_uint_t status, ngx_int_t seq,
     ngx_uint_t *prev);
 ngx_int_t ngx_http_voxanne_calls_stream(ngx_shm_zone_t *shm_zone,
-    ngx_str_t *tenant, ngx_str_t *sid);
+    ngx_str_t *tenant, ngx_str_t *sid, ngx_str_t *stream);
+ngx_int_t ngx_http_voxanne_calls_report(ngx_shm_zone_t *shm_zone,
+    ngx_str_t *tenant, ngx_str_t *sid, ngx_http_voxanne_call_stats_t *stats);
 ngx_int_t ngx_http_voxanne_calls_end(ngx_shm_zone_t *shm_zone,
     ngx_str_t *tenant, ngx_str_t *sid, ngx_int_t failed, ngx_uint_t *ended);
 void ngx_http_voxanne_calls_webhook(ngx_shm_zone_t *shm_zone,

@@ -36,33 +36,32 @@ typedef enum {
 
 
 typedef struct {
-    ngx_http_voxanne_tenant_t  *tenant;
-    ngx_uint_t                  state;
-    ngx_http_voxanne_ws_t       ws;
+    ngx_http_voxanne_tenant_t     *tenant;
+    ngx_uint_t                     state;
+    ngx_http_voxanne_ws_t          ws;
 
-    ngx_buf_t                   in;       /* read from the socket */
-    ngx_buf_t                   out;      /* frames to send */
-    u_char                     *msg;      /* a text message in pieces */
-    size_t                      msg_len;
-    size_t                      msg_size;
-    u_char                      ctrl[NGX_HTTP_VOXANNE_WS_CONTROL_MAX];
-    size_t                      ctrl_len;
+    ngx_buf_t                      in;       /* read from the socket */
+    ngx_buf_t                      out;      /* frames to send */
+    u_char                        *msg;      /* a text message in pieces */
+    size_t                         msg_len;
+    size_t                         msg_size;
+    u_char                         ctrl[NGX_HTTP_VOXANNE_WS_CONTROL_MAX];
+    size_t                         ctrl_len;
 
-    ngx_str_t                   stream_sid;
-    ngx_str_t                   call_sid;
-    u_char                      sids[2 * NGX_HTTP_VOXANNE_SID_MAX];
+    ngx_str_t                      stream_sid;
+    ngx_str_t                      call_sid;
+    u_char                         sids[2 * NGX_HTTP_VOXANNE_SID_MAX];
 
-    ngx_uint_t                  frames_in;
-    ngx_uint_t                  frames_out;
-    ngx_uint_t                  media;    /* media messages received */
-    ngx_uint_t                  marks;    /* marks sent */
-    ngx_uint_t                  played;   /* marks Twilio sent back */
-    ngx_uint_t                  close_code;
+    ngx_http_voxanne_call_stats_t  stats;
+    ngx_uint_t                     counted_in;   /* frames in the metrics */
+    ngx_uint_t                     counted_out;
+    time_t                         reported;     /* to the call table */
+    ngx_uint_t                     close_code;
 
-    unsigned                    live:1;   /* the call is in the table */
-    unsigned                    stopped:1;
-    unsigned                    paused:1; /* reading waits for the output */
-    unsigned                    eof:1;
+    unsigned                       live:1;   /* the call is in the table */
+    unsigned                       stopped:1;
+    unsigned                       paused:1; /* reading waits for the output */
+    unsigned                       eof:1;
 } ngx_http_voxanne_media_ctx_t;
 
 
@@ -76,6 +75,8 @@ static ngx_int_t ngx_http_voxanne_media_upgrade(ngx_http_request_t *r,
 static void ngx_http_voxanne_media_cleanup(void *data);
 static void ngx_http_voxanne_media_read(ngx_http_request_t *r);
 static void ngx_http_voxanne_media_write(ngx_http_request_t *r);
+static void ngx_http_voxanne_media_report(ngx_http_request_t *r,
+    ngx_http_voxanne_media_ctx_t *ctx);
 static ngx_int_t ngx_http_voxanne_media_frames(ngx_http_request_t *r,
     ngx_http_voxanne_media_ctx_t *ctx);
 static void ngx_http_voxanne_media_chunk(ngx_http_request_t *r,
@@ -539,9 +540,44 @@ ngx_http_voxanne_media_read(ngx_http_request_t *r)
         }
     }
 
+    if (ctx->reported != ngx_time()) {
+        ngx_http_voxanne_media_report(r, ctx);
+    }
+
     /* last: the write may end the request */
 
     ngx_http_voxanne_media_write(r);
+}
+
+
+/*
+ * What the stream has carried goes to the metrics and to the call's record
+ * in the table, once a second and at the end: the table shows live calls
+ * a second late at most, and a frame costs no lock.
+ */
+
+static void
+ngx_http_voxanne_media_report(ngx_http_request_t *r,
+    ngx_http_voxanne_media_ctx_t *ctx)
+{
+    ngx_http_voxanne_main_conf_t  *vmcf;
+
+    vmcf = ngx_http_get_module_main_conf(r, ngx_http_voxanne_module);
+
+    ctx->reported = ngx_time();
+
+    ngx_http_voxanne_calls_count(vmcf->calls, NGX_HTTP_VOXANNE_WS_FRAMES_IN,
+                                 ctx->stats.frames_in - ctx->counted_in);
+    ngx_http_voxanne_calls_count(vmcf->calls, NGX_HTTP_VOXANNE_WS_FRAMES_OUT,
+                                 ctx->stats.frames_out - ctx->counted_out);
+
+    ctx->counted_in = ctx->stats.frames_in;
+    ctx->counted_out = ctx->stats.frames_out;
+
+    if (ctx->live) {
+        (void) ngx_http_voxanne_calls_report(vmcf->calls, &ctx->tenant->name,
+                                             &ctx->call_sid, &ctx->stats);
+    }
 }
 
 
@@ -590,8 +626,10 @@ ngx_http_voxanne_media_frames(ngx_http_request_t *r,
 
         default: /* NGX_OK */
 
+            ctx->stats.bytes_in += ch.len;
+
             if (ch.last) {
-                ctx->frames_in++;
+                ctx->stats.frames_in++;
             }
 
             ngx_http_voxanne_media_chunk(r, ctx, &ch);
@@ -766,7 +804,7 @@ ngx_http_voxanne_media_message(ngx_http_request_t *r,
         break;
 
     case NGX_HTTP_VOXANNE_MSG_MARK:
-        ctx->played++;
+        ctx->stats.played++;
         break;
 
     case NGX_HTTP_VOXANNE_MSG_DTMF:
@@ -781,7 +819,7 @@ ngx_http_voxanne_media_message(ngx_http_request_t *r,
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "voxanne: media: call %V: stop after %ui media "
                       "messages, %ui of %ui marks played", &ctx->call_sid,
-                      ctx->media, ctx->played, ctx->marks);
+                      ctx->stats.media, ctx->stats.played, ctx->stats.marks);
 
         ngx_http_voxanne_media_close(r, ctx, NGX_HTTP_VOXANNE_WS_NORMAL, "");
         break;
@@ -844,7 +882,7 @@ ngx_http_voxanne_media_start(ngx_http_request_t *r,
     }
 
     rc = ngx_http_voxanne_calls_stream(vmcf->calls, &ctx->tenant->name,
-                                       &ctx->call_sid);
+                                       &ctx->call_sid, &ctx->stream_sid);
 
     if (rc != NGX_OK) {
         reason = (rc == NGX_ABORT) ? "the call holds no line"
@@ -886,7 +924,7 @@ ngx_http_voxanne_media_echo(ngx_http_request_t *r,
         return;
     }
 
-    ctx->media++;
+    ctx->stats.media++;
 
     /* written in place, after room for the frame header */
 
@@ -899,10 +937,10 @@ ngx_http_voxanne_media_echo(ngx_http_request_t *r,
     (void) ngx_http_voxanne_media_send(ctx, NGX_HTTP_VOXANNE_WS_TEXT, p,
                                        last - p);
 
-    if (ctx->media % NGX_HTTP_VOXANNE_MEDIA_MARK == 0) {
+    if (ctx->stats.media % NGX_HTTP_VOXANNE_MEDIA_MARK == 0) {
         last = ngx_sprintf(mark, "{\"event\":\"mark\",\"streamSid\":\"%V\","
                                  "\"mark\":{\"name\":\"echo-%ui\"}}",
-                           &ctx->stream_sid, ++ctx->marks);
+                           &ctx->stream_sid, ++ctx->stats.marks);
 
         (void) ngx_http_voxanne_media_send(ctx, NGX_HTTP_VOXANNE_WS_TEXT,
                                            mark, last - mark);
@@ -929,7 +967,8 @@ ngx_http_voxanne_media_send(ngx_http_voxanne_media_ctx_t *ctx,
         return NGX_ERROR;
     }
 
-    ctx->frames_out++;
+    ctx->stats.frames_out++;
+    ctx->stats.bytes_out += len;
 
     ngx_memmove(ctx->out.last + n, data, len);
     ngx_memcpy(ctx->out.last, header, n);
@@ -1065,6 +1104,8 @@ ngx_http_voxanne_media_finish(ngx_http_request_t *r,
 
     vmcf = ngx_http_get_module_main_conf(r, ngx_http_voxanne_module);
 
+    ngx_http_voxanne_media_report(r, ctx);
+
     if (ctx->live) {
         ctx->live = 0;
 
@@ -1078,10 +1119,6 @@ ngx_http_voxanne_media_finish(ngx_http_request_t *r,
                                           &ended);
     }
 
-    ngx_http_voxanne_calls_count(vmcf->calls, NGX_HTTP_VOXANNE_WS_FRAMES_IN,
-                                 ctx->frames_in);
-    ngx_http_voxanne_calls_count(vmcf->calls, NGX_HTTP_VOXANNE_WS_FRAMES_OUT,
-                                 ctx->frames_out);
 
     if (ctx->close_code) {
         ngx_http_voxanne_calls_close(vmcf->calls, ctx->close_code);
@@ -1091,7 +1128,7 @@ ngx_http_voxanne_media_finish(ngx_http_request_t *r,
                   "voxanne: media: call %V tenant \"%V\": stream ended, "
                   "close %ui, %ui media messages",
                   &ctx->call_sid, &ctx->tenant->name, ctx->close_code,
-                  ctx->media);
+                  ctx->stats.media);
 
     r->read_event_handler = ngx_http_block_reading;
     r->write_event_handler = ngx_http_request_empty_handler;

@@ -19,7 +19,7 @@
 
 #define NGX_HTTP_VOXANNE_METRICS_TENANT  2048   /* the lines of one tenant */
 #define NGX_HTTP_VOXANNE_METRICS_EDGE    2048
-#define NGX_HTTP_VOXANNE_STATUS_CALL     320
+#define NGX_HTTP_VOXANNE_STATUS_CALL     1024
 
 
 static ngx_int_t ngx_http_voxanne_status_handler(ngx_http_request_t *r);
@@ -27,6 +27,7 @@ static ngx_int_t ngx_http_voxanne_metrics_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_voxanne_metrics_send(ngx_http_request_t *r,
     ngx_buf_t *b, char *type);
 static ngx_uint_t ngx_http_voxanne_metrics_nodes(ngx_rbtree_t *tree);
+static char *ngx_http_voxanne_status_state(ngx_http_voxanne_call_t *call);
 
 
 static char  *ngx_http_voxanne_outcomes[] = {
@@ -79,6 +80,7 @@ ngx_http_voxanne_status_handler(ngx_http_request_t *r)
     ngx_rbtree_node_t                *node, *root, *sentinel;
     ngx_http_voxanne_call_t          *call;
     ngx_http_voxanne_calls_ctx_t     *ctx;
+    ngx_http_voxanne_call_stats_t    *stats;
     ngx_http_voxanne_main_conf_t     *vmcf;
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
@@ -134,14 +136,36 @@ ngx_http_voxanne_status_handler(ngx_http_request_t *r)
             live += call->live;
 
             p = ngx_sprintf(p, "%s{\"call_sid\":\"%V\",\"tenant\":\"%V\","
-                               "\"status\":\"%V\",\"line\":%s,"
-                               "\"streaming\":%s,\"pid\":%P,\"age\":%T}",
+                               "\"from\":\"%V\",\"to\":\"%V\","
+                               "\"state\":\"%s\",\"status\":\"%V\","
+                               "\"line\":%s,\"streaming\":%s,\"age\":%T",
                             p[-1] == '[' ? "" : ",",
                             &call->sn.str, &call->tenant->sn.str,
+                            &call->from, &call->to,
+                            ngx_http_voxanne_status_state(call),
                             &ngx_http_voxanne_call_statuses[call->status],
                             call->active ? "true" : "false",
                             call->live ? "true" : "false",
-                            call->pid, now - call->started);
+                            now - call->started);
+
+            if (call->pid) {
+                stats = &call->stats;
+
+                p = ngx_sprintf(p, ",\"stream_sid\":\"%*s\",\"pid\":%P,"
+                                   "\"failed\":%s,\"idle\":%T,"
+                                   "\"frames_in\":%ui,\"frames_out\":%ui,"
+                                   "\"bytes_in\":%ui,\"bytes_out\":%ui,"
+                                   "\"media\":%ui,\"marks\":%ui,"
+                                   "\"marks_played\":%ui",
+                                call->stream_len, call->stream, call->pid,
+                                call->failed ? "true" : "false",
+                                now - call->reported, stats->frames_in,
+                                stats->frames_out, stats->bytes_in,
+                                stats->bytes_out, stats->media, stats->marks,
+                                stats->played);
+            }
+
+            *p++ = '}';
         }
     }
 
@@ -151,6 +175,22 @@ ngx_http_voxanne_status_handler(ngx_http_request_t *r)
                           active, live);
 
     return ngx_http_voxanne_metrics_send(r, b, "application/json");
+}
+
+
+/*
+ * ringing: the webhook has answered and the line is held for the stream;
+ * streaming; ended: the record stays a while for late callbacks.
+ */
+
+static char *
+ngx_http_voxanne_status_state(ngx_http_voxanne_call_t *call)
+{
+    if (call->live) {
+        return "streaming";
+    }
+
+    return call->active ? "ringing" : "ended";
 }
 
 

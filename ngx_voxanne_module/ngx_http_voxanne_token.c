@@ -32,8 +32,9 @@ static u_char  ngx_http_voxanne_token_b64url[] =
 /*
  * Writes the token for the call to dst, which must hold
  * NGX_HTTP_VOXANNE_TOKEN_LEN bytes.  Returns the end of what it wrote, or
- * NULL when libcrypto fails or the input cannot be signed: a negative expiry, an empty or oversized tenant or CallSid, or one that
- * contains a newline.
+ * NULL when libcrypto fails or the input cannot be signed: a negative
+ * expiry, an empty or oversized tenant or CallSid, or one that contains a
+ * newline.
  */
 
 u_char *

@@ -39,7 +39,8 @@
 u_char *ngx_http_voxanne_token_create(u_char *dst, ngx_http_voxanne_key_t *key,
     ngx_str_t *tenant, ngx_str_t *call_sid, time_t expires);
 ngx_int_t ngx_http_voxanne_token_verify(ngx_str_t *token,
-    ngx_http_voxanne_key_t *keys, ngx_uint_t nkeys, ngx_str_t *tenant, ngx_str_t *call_sid, time_t now);
+    ngx_http_voxanne_key_t *keys, ngx_uint_t nkeys, ngx_str_t *tenant,
+    ngx_str_t *call_sid, time_t now);
 
 
 #endif /* _NGX_HTTP_VOXANNE_TOKEN_H_INCLUDED_ */

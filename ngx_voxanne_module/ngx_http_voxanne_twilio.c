@@ -386,7 +386,8 @@ ngx_http_voxanne_twilio_count(ngx_http_request_t *r, ngx_int_t rc)
     }
 
     ngx_http_voxanne_calls_webhook(vmcf->calls, &ctx->tenant->name,
-                                   &ctx->tenant->counters, vlcf->route, result, ctx->outcome);
+                                   &ctx->tenant->counters, vlcf->route,
+                                   result, ctx->outcome);
 }
 
 
@@ -791,7 +792,7 @@ ngx_http_voxanne_twilio_voice(ngx_http_request_t *r,
     ngx_http_voxanne_twilio_ctx_t *ctx)
 {
     ngx_int_t                      rc, status;
-    ngx_str_t                     *from, *s, busy;
+    ngx_str_t                     *from, *s, busy, parties[2];
     ngx_http_voxanne_tenant_t     *t;
     ngx_http_voxanne_main_conf_t  *vmcf;
 
@@ -831,8 +832,18 @@ ngx_http_voxanne_twilio_voice(ngx_http_request_t *r,
         status = NGX_HTTP_VOXANNE_CALL_RINGING;
     }
 
+    parties[0] = *from;
+
+    s = ngx_http_voxanne_twilio_param(ctx, "To");
+    if (s) {
+        parties[1] = *s;
+
+    } else {
+        ngx_str_null(&parties[1]);
+    }
+
     rc = ngx_http_voxanne_calls_start(vmcf->calls, &t->name, t->max_calls,
-                                      &ctx->call_sid, status,
+                                      &ctx->call_sid, parties, status,
                                       r->connection->log);
 
     if (rc == NGX_BUSY) {

@@ -455,7 +455,8 @@ ngx_http_voxanne_civil_from_days(int64_t z, ngx_http_voxanne_tm_t *tm)
 static ngx_uint_t
 ngx_http_voxanne_wday(int64_t days)
 {
-    return (ngx_uint_t) (days + 4 - ngx_http_voxanne_floor_div(days + 4, 7) * 7);
+    return (ngx_uint_t) (days + 4
+                         - ngx_http_voxanne_floor_div(days + 4, 7) * 7);
 }
 
 

@@ -140,7 +140,7 @@ __DATA__
 --- error_code eval: [200, 200]
 --- fetch: /status
 --- fetch_like eval
-[ qr/"call_sid":"${\ ::sid(6)}","tenant":"clinic-a","status":"ringing","line":true,"streaming":false/,
+[ qr/"call_sid":"${\ ::sid(6)}","tenant":"clinic-a","from":"\+14155550123","to":"\+15550100001","state":"ringing","status":"ringing","line":true,"streaming":false,"age":\d+\}/,
   qr/"call_sid":"${\ ::sid(7)}"/, qr/"active":2,"streaming":0\}/ ]
 
 
@@ -175,7 +175,43 @@ __DATA__
 
 
 
-=== TEST 5: without tenants the pages are empty, and only GET and HEAD are answered
+=== TEST 5: an ended stream's record keeps what it carried
+--- http_config eval: ::tenant()
+--- user_files eval: $::files
+--- config eval: $::locations
+--- media eval: { sid => ::sid(9) }
+--- ws_send eval
+[ ::connected(), ::start(sid => ::sid(9), token => ::token(sid => ::sid(9))), ::media(1, 'AAAA'), { expect => { json => { event => 'media' } } },
+  ::stop() ]
+--- ws_close_code: 1000
+--- fetch: /status
+--- fetch_like eval
+[ qr/"call_sid":"${\ ::sid(9)}","tenant":"clinic-a","from":"\+14155550123","to":"\+15550100001","state":"ended","status":"ringing","line":false,"streaming":false,"age":\d+,"stream_sid":"$::MZ","pid":\d+,"failed":false,"idle":\d+,"frames_in":5,"frames_out":2,"bytes_in":\d+,"bytes_out":\d+,"media":1,"marks":0,"marks_played":0\}/ ]
+
+
+
+=== TEST 6: a live stream's record is reported while the call goes on
+--- http_config eval: ::tenant()
+--- user_files eval: $::files
+--- config eval: $::locations
+--- media eval: { sid => ::sid(10) }
+--- ws_send eval
+[ ::connected(), ::start(sid => ::sid(10), token => ::token(sid => ::sid(10))),
+  (map { (::media($_, 'AAAA'), { expect => { json => { event => 'media' } } }) } 1 .. 3),
+  { run => sub { select undef, undef, undef, 1.1 } },
+  ::media(4, 'AAAAAAAA'), { expect => { json => { event => 'media' } } },
+  { run => sub {
+      my $status = ::fetch($_[0]->port, '/status');
+      $status =~ /"call_sid":"${\ ::sid(10)}".*"state":"streaming".*"stream_sid":"$::MZ","pid":\d+,"failed":false,"idle":[01],"frames_in":6,"frames_out":4,"bytes_in":(\d+),"bytes_out":(\d+),"media":4,"marks":0,"marks_played":0\}/
+          or die "no live record in $status\n";
+      $1 > 4 * 60 && $2 > 4 * 60 or die "payload bytes $1 in, $2 out\n";
+  } },
+  ::stop() ]
+--- ws_close_code: 1000
+
+
+
+=== TEST 7: without tenants the pages are empty, and only GET and HEAD are answered
 --- config eval: $::locations
 --- request eval: ["GET /metrics", "GET /status", "POST /metrics\nx"]
 --- error_code eval: [200, 200, 405]
