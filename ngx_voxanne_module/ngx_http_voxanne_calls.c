@@ -743,6 +743,15 @@ ngx_http_voxanne_calls_expire_queue(ngx_http_voxanne_calls_ctx_t *ctx,
 
         if (call->active) {
             call->tenant->active--;
+
+            /* rare, and short: logged under the lock, as the slab does */
+
+            ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                          "voxanne: call %V tenant \"%V\": %s, line "
+                          "released", &call->sn.str, &call->tenant->sn.str,
+                          call->live ? "its stream did not end within the "
+                                       "longest call"
+                                     : "no stream within the session timeout");
         }
 
         ngx_queue_remove(q);

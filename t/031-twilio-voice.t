@@ -355,6 +355,8 @@ qr/call ${\ ::sid(17)} tenant "clinic-a": ringing -> completed/
 --- response_headers eval
 ["X-Limit: passed", "X-Limit: busy", "X-Limit: passed"]
 --- response_body_like eval: [$::connect, qr/<Say>/, qr/<Connect /]
+--- error_log eval
+qr/call ${\ ::sid(21)} tenant "clinic-a": no stream within the session timeout, line released/
 --- timeout: 10
 
 
