@@ -1,6 +1,7 @@
 use Test::Nginx::Socket 'no_plan';
 use JSON::PP qw(decode_json);
 use Cwd qw(getcwd);
+use File::Temp qw(tempdir);
 
 # The call simulator (build/callsim, docs/callsim.md) against the module:
 # whole calls, as Twilio makes them.  A block's "callsim" section lists the
@@ -9,11 +10,19 @@ use Cwd qw(getcwd);
 # summary against "callsim_expect": hashes and arrays are matched member by
 # member, a Regexp matches, a code reference is called with the value,
 # undef wants null, anything else is compared as a string (JSON true and
-# false as 1 and 0).
+# false as 1 and 0).  "callsim_url" replaces the block's http:// voice URL
+# ($TEST_NGINX_* names expand).
 
 our $Callsim = $ENV{VOXANNE_CALLSIM} // getcwd() . '/build/callsim';
 
 -x $Callsim or BAIL_OUT("$Callsim is not built: run make build");
+
+# a certificate for the TLS blocks, made for this run
+our $Tls = tempdir(CLEANUP => 1);
+system('openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
+       '-nodes', '-keyout', "$Tls/key.pem", '-out', "$Tls/cert.pem", '-days', '1',
+       '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1') == 0
+    or BAIL_OUT('openssl cannot make a test certificate');
 
 sub match {
     my ($got, $want, $path, $fails) = @_;
@@ -44,7 +53,10 @@ sub match {
 Test::Nginx::Socket::add_block_handler(sub {
     my ($block, $ctx) = @_;
     my $args = $block->callsim or return;
-    my @cmd = ($Callsim, '--url', 'http://127.0.0.1:' . $ctx->port . '/twilio/voice', '--json', @$args);
+    (my $url = $block->callsim_url // 'http://127.0.0.1:' . $ctx->port . '/twilio/voice')
+        =~ s/\$(TEST_NGINX_\w+)/$ENV{$1}/g;
+    $url =~ s/\s+\z//;
+    my @cmd = ($Callsim, '--url', $url, '--json', @$args);
 
     open my $out, '-|', @cmd or die "cannot run $Callsim: $!";
     my $json = do { local $/; <$out> };
@@ -66,13 +78,14 @@ Test::Nginx::Socket::add_block_handler(sub {
 
 sub tenant {
     my (%o) = @_;
+    my $url = delete $o{public_url} // 'http://127.0.0.1:$TEST_NGINX_SERVER_PORT';
     my $extra = join '', map { "        $_ $o{$_};\n" } sort keys %o;
     return <<"_EOC_";
     voxanne_tenant clinic-a {
         org_id                 5b7c1d2e-0000-4000-8000-00000000000a;
         numbers                +15550100001;
         twilio_auth_token_file ../html/a.token;
-        public_url             http://127.0.0.1:\$TEST_NGINX_SERVER_PORT;
+        public_url             $url;
 $extra    }
 _EOC_
 }
@@ -175,5 +188,35 @@ __DATA__
 }
 --- error_log eval
 [ qr/tenant "clinic-a": X-Twilio-Signature does not match, forbidden/ ]
+--- no_error_log
+[error]
+
+
+
+=== TEST 5: over TLS: the webhook on https, the stream on wss, terminated by nginx's own TLS
+--- http_config eval
+::tenant(public_url => 'https://127.0.0.1:$TEST_NGINX_RAND_PORT_1') . <<"_EOC_"
+    server {
+        listen 127.0.0.1:\$TEST_NGINX_RAND_PORT_1 ssl;
+        ssl_certificate     $::Tls/cert.pem;
+        ssl_certificate_key $::Tls/key.pem;
+$::locations
+    }
+_EOC_
+--- user_files eval: $::files
+--- config eval: $::locations
+--- callsim_url: https://127.0.0.1:$TEST_NGINX_RAND_PORT_1/twilio/voice
+--- callsim eval: [qw(--token 12345 --duration 1 --insecure)]
+--- callsim_expect eval
+{
+    calls => [{
+        outcome => 'connect', ok => 1, webhook_status => 200,
+        stream_url => qr{^wss://127\.0\.0\.1:\d+/twilio/media/clinic-a$},
+        frames_sent => 50, frames_echoed => 50, frames_missing => 0,
+        close_code => 1000, stream_ended_status => 200, stream_ended => 'hangup', errors => [],
+    }],
+}
+--- error_log eval
+[ qr/media: call CA[0-9a-f]{32} tenant "clinic-a": stream MZ[0-9a-f]{32} started/ ]
 --- no_error_log
 [error]
