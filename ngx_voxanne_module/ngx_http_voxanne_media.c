@@ -68,8 +68,6 @@ typedef struct {
 static ngx_int_t ngx_http_voxanne_media_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_voxanne_media_handshake(ngx_http_request_t *r,
     ngx_http_voxanne_tenant_t **tp, ngx_str_t *key);
-static ngx_uint_t ngx_http_voxanne_media_token(ngx_str_t *value, char *token,
-    size_t len);
 static ngx_int_t ngx_http_voxanne_media_upgrade(ngx_http_request_t *r,
     ngx_http_voxanne_tenant_t *t, ngx_str_t *key);
 static void ngx_http_voxanne_media_cleanup(void *data);
@@ -174,9 +172,9 @@ ngx_http_voxanne_media_handshake(ngx_http_request_t *r,
 
     if (r->http_version < NGX_HTTP_VERSION_11
         || h == NULL
-        || !ngx_http_voxanne_media_token(&h->value, "websocket", 9)
+        || !ngx_http_voxanne_ws_token(&h->value, "websocket", 9)
         || c == NULL
-        || !ngx_http_voxanne_media_token(&c->value, "upgrade", 7))
+        || !ngx_http_voxanne_ws_token(&c->value, "upgrade", 7))
     {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "voxanne: media: not a WebSocket upgrade");
@@ -283,41 +281,6 @@ ngx_http_voxanne_media_handshake(ngx_http_request_t *r,
 }
 
 
-/* a comma-separated header value has the token, case-insensitively */
-
-static ngx_uint_t
-ngx_http_voxanne_media_token(ngx_str_t *value, char *token, size_t len)
-{
-    u_char  *p, *last, *end;
-
-    p = value->data;
-    last = value->data + value->len;
-
-    while (p < last) {
-
-        while (p < last && (*p == ' ' || *p == '\t' || *p == ',')) {
-            p++;
-        }
-
-        end = p;
-
-        while (end < last && *end != ',' && *end != ' ' && *end != '\t') {
-            end++;
-        }
-
-        if ((size_t) (end - p) == len
-            && ngx_strncasecmp(p, (u_char *) token, len) == 0)
-        {
-            return 1;
-        }
-
-        p = end;
-    }
-
-    return 0;
-}
-
-
 /*
  * 101, no extension and no subprotocol; then the connection is the
  * stream's: the request is held, its buffers are allocated once.
@@ -350,7 +313,8 @@ ngx_http_voxanne_media_upgrade(ngx_http_request_t *r,
 
     ctx->tenant = t;
 
-    ngx_http_voxanne_ws_init(&ctx->ws, vlcf->ws_max_message);
+    ngx_http_voxanne_ws_init(&ctx->ws, vlcf->ws_max_message,
+                             NGX_HTTP_VOXANNE_WS_SERVER);
 
     preread = r->header_in->last - r->header_in->pos;
 

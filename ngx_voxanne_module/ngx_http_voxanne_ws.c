@@ -20,6 +20,15 @@ static ngx_int_t ngx_http_voxanne_ws_close(ngx_http_voxanne_ws_t *ws,
     u_char *p, size_t n, ngx_uint_t last);
 static ngx_int_t ngx_http_voxanne_ws_utf8(ngx_http_voxanne_ws_utf8_t *u,
     u_char *p, u_char *last);
+static ngx_int_t ngx_http_voxanne_ws_base64(u_char *dst, size_t len,
+    u_char *src, size_t n);
+static ngx_int_t ngx_http_voxanne_ws_headers(
+    ngx_http_voxanne_ws_response_t *r, u_char *p, u_char *end,
+    u_char *accept);
+static u_char *ngx_http_voxanne_ws_eol(u_char *p, u_char *end, u_char **next);
+static ngx_uint_t ngx_http_voxanne_ws_tchar(u_char c);
+static ngx_uint_t ngx_http_voxanne_ws_caseeq(u_char *p, size_t len,
+    char *lower, size_t n);
 
 
 static u_char  ngx_http_voxanne_ws_b64[] =
@@ -39,11 +48,13 @@ enum {
 
 
 void
-ngx_http_voxanne_ws_init(ngx_http_voxanne_ws_t *ws, size_t max_message)
+ngx_http_voxanne_ws_init(ngx_http_voxanne_ws_t *ws, size_t max_message,
+    ngx_uint_t side)
 {
     ngx_memzero(ws, sizeof(ngx_http_voxanne_ws_t));
 
     ws->max_message = max_message;
+    ws->client = (side == NGX_HTTP_VOXANNE_WS_CLIENT);
 }
 
 
@@ -131,9 +142,9 @@ ngx_http_voxanne_ws_parse(ngx_http_voxanne_ws_t *ws, u_char **pos,
 
         case sw_length:
 
-            /* a client masks every frame */
+            /* a client masks every frame, a server none */
 
-            if ((c & 0x80) == 0) {
+            if ((c >> 7) == ws->client) {
                 goto protocol_error;
             }
 
@@ -210,6 +221,12 @@ ngx_http_voxanne_ws_parse(ngx_http_voxanne_ws_t *ws, u_char **pos,
                 ws->size += (size_t) ws->length;
             }
 
+            if (ws->client) {
+                ws->offset = 0;
+                state = sw_payload;
+                break;
+            }
+
             ws->need = 4;
             state = sw_mask;
             break;
@@ -281,20 +298,14 @@ failed:
 }
 
 
-/* unmasks n bytes of payload in place and checks them */
+/* unmasks n bytes of payload in place (a server) and checks them */
 
 static ngx_int_t
 ngx_http_voxanne_ws_payload(ngx_http_voxanne_ws_t *ws, u_char *p, size_t n,
     ngx_uint_t last)
 {
-    size_t      i;
-    ngx_uint_t  m;
-
-    m = (ngx_uint_t) (ws->offset & 3);
-
-    for (i = 0; i < n; i++) {
-        p[i] ^= ws->mask[m];
-        m = (m + 1) & 3;
+    if (!ws->client) {
+        ngx_http_voxanne_ws_mask(p, n, ws->mask, ws->offset);
     }
 
     if (ws->opcode == NGX_HTTP_VOXANNE_WS_CLOSE) {
@@ -483,6 +494,40 @@ ngx_http_voxanne_ws_frame_header(u_char *dst, ngx_uint_t opcode,
 
 
 size_t
+ngx_http_voxanne_ws_masked_header(u_char *dst, ngx_uint_t opcode,
+    uint64_t len, u_char *key)
+{
+    size_t  n;
+
+    n = ngx_http_voxanne_ws_frame_header(dst, opcode, len);
+
+    if (n == 0) {
+        return 0;
+    }
+
+    dst[1] |= 0x80;
+    ngx_memcpy(dst + n, key, 4);
+
+    return n + 4;
+}
+
+
+void
+ngx_http_voxanne_ws_mask(u_char *p, size_t len, u_char *key, uint64_t offset)
+{
+    size_t      i;
+    ngx_uint_t  m;
+
+    m = (ngx_uint_t) (offset & 3);
+
+    for (i = 0; i < len; i++) {
+        p[i] ^= key[m];
+        m = (m + 1) & 3;
+    }
+}
+
+
+size_t
 ngx_http_voxanne_ws_close_payload(u_char *dst, ngx_uint_t code,
     u_char *reason, size_t len)
 {
@@ -541,7 +586,6 @@ ngx_http_voxanne_ws_accept(u_char *dst, ngx_str_t *key)
     u_char        *p;
     unsigned int   len;
     u_char         md[EVP_MAX_MD_SIZE];
-    u_char         b64[NGX_HTTP_VOXANNE_WS_ACCEPT_LEN + 1];
     u_char         msg[NGX_HTTP_VOXANNE_WS_KEY_LEN
                        + sizeof(NGX_HTTP_VOXANNE_WS_GUID) - 1];
 
@@ -559,15 +603,313 @@ ngx_http_voxanne_ws_accept(u_char *dst, ngx_str_t *key)
         return NGX_ERROR;
     }
 
-    /* EVP_EncodeBlock() adds a terminating NUL */
+    return ngx_http_voxanne_ws_base64(dst, NGX_HTTP_VOXANNE_WS_ACCEPT_LEN, md,
+                                      NGX_HTTP_VOXANNE_WS_SHA1_LEN);
+}
 
-    if (EVP_EncodeBlock(b64, md, NGX_HTTP_VOXANNE_WS_SHA1_LEN)
-        != NGX_HTTP_VOXANNE_WS_ACCEPT_LEN)
+
+ngx_int_t
+ngx_http_voxanne_ws_key(u_char *dst, u_char *nonce)
+{
+    return ngx_http_voxanne_ws_base64(dst, NGX_HTTP_VOXANNE_WS_KEY_LEN, nonce,
+                                      NGX_HTTP_VOXANNE_WS_NONCE_LEN);
+}
+
+
+/* the len characters of the base64 of n bytes, without EVP's NUL */
+
+static ngx_int_t
+ngx_http_voxanne_ws_base64(u_char *dst, size_t len, u_char *src, size_t n)
+{
+    u_char  b64[NGX_HTTP_VOXANNE_WS_ACCEPT_LEN + 1];
+
+    if (len > NGX_HTTP_VOXANNE_WS_ACCEPT_LEN
+        || EVP_EncodeBlock(b64, src, n) != (int) len)
     {
         return NGX_ERROR;
     }
 
-    ngx_memcpy(dst, b64, NGX_HTTP_VOXANNE_WS_ACCEPT_LEN);
+    ngx_memcpy(dst, b64, len);
 
     return NGX_OK;
+}
+
+
+/*
+ * The server's answer to the upgrade, RFC 6455 4.2.2 and RFC 9112: a
+ * status line, header lines, an empty line; each line ends with CR LF (a
+ * bare LF is taken too).  The end of the head is looked for first, from
+ * the first line not yet scanned, so a head that comes a byte at a time is
+ * still read in linear time; then the whole head is checked at once.
+ */
+
+ngx_int_t
+ngx_http_voxanne_ws_response(ngx_http_voxanne_ws_response_t *r,
+    u_char *data, size_t len, u_char *accept)
+{
+    u_char      *p, *end, *eol, *next;
+    ngx_uint_t   i, status;
+
+    p = data + r->scanned;
+    end = data + ngx_min(len, NGX_HTTP_VOXANNE_WS_RESPONSE_MAX);
+
+    for ( ;; ) {
+        eol = ngx_http_voxanne_ws_eol(p, end, &next);
+
+        if (eol == NULL) {
+            r->scanned = p - data;
+
+            if (len >= NGX_HTTP_VOXANNE_WS_RESPONSE_MAX) {
+                r->error = "the response head is too long";
+                return NGX_ERROR;
+            }
+
+            return NGX_AGAIN;
+        }
+
+        if (eol == p && p != data) {
+            break;
+        }
+
+        p = next;
+    }
+
+    r->scanned = next - data;
+    r->len = next - data;
+
+    /* "HTTP/1.1 101 Switching Protocols", the reason may be empty */
+
+    p = data;
+    eol = ngx_http_voxanne_ws_eol(p, next, &next);
+
+    if (eol - p < 12
+        || ngx_strncmp(p, "HTTP/1.", 7) != 0
+        || (p[7] != '0' && p[7] != '1')
+        || p[8] != ' '
+        || p[9] < '1' || p[9] > '5'
+        || (eol - p > 12 && p[12] != ' '))
+    {
+        r->error = "not an HTTP/1.x status line";
+        return NGX_ERROR;
+    }
+
+    status = 0;
+
+    for (i = 9; i < 12; i++) {
+        if (p[i] < '0' || p[i] > '9') {
+            r->error = "not an HTTP/1.x status line";
+            return NGX_ERROR;
+        }
+
+        status = status * 10 + (p[i] - '0');
+    }
+
+    for (i = 12; p + i < eol; i++) {
+        if ((p[i] < 0x20 && p[i] != '\t') || p[i] == 0x7f) {
+            r->error = "a control character in the status line";
+            return NGX_ERROR;
+        }
+    }
+
+    r->status = status;
+
+    if (status != 101) {
+        r->error = "the server refused the upgrade";
+        return NGX_DECLINED;
+    }
+
+    if (p[7] != '1') {
+        r->error = "101 over HTTP/1.0";
+        return NGX_DECLINED;
+    }
+
+    return ngx_http_voxanne_ws_headers(r, next, data + r->len, accept);
+}
+
+
+/* the header lines of a 101, up to and with the empty line */
+
+static ngx_int_t
+ngx_http_voxanne_ws_headers(ngx_http_voxanne_ws_response_t *r, u_char *p,
+    u_char *end, u_char *accept)
+{
+    u_char      *eol, *next, *q, *last;
+    ngx_str_t    value;
+    ngx_uint_t   upgrade, connection, accepted, accepts;
+
+    upgrade = 0;
+    connection = 0;
+    accepted = 0;
+    accepts = 0;
+
+    for ( /* void */ ; ; p = next) {
+        eol = ngx_http_voxanne_ws_eol(p, end, &next);
+
+        if (eol == p) {
+            break;
+        }
+
+        /* field-name ":" OWS field-value OWS; no obsolete line folding */
+
+        for (q = p; q < eol && ngx_http_voxanne_ws_tchar(*q); q++) {
+            /* void */
+        }
+
+        if (q == p || q == eol || *q != ':') {
+            r->error = "an invalid header line";
+            return NGX_ERROR;
+        }
+
+        value.data = q + 1;
+        last = eol;
+
+        while (value.data < last && (*value.data == ' '
+                                     || *value.data == '\t'))
+        {
+            value.data++;
+        }
+
+        while (last > value.data && (last[-1] == ' ' || last[-1] == '\t')) {
+            last--;
+        }
+
+        value.len = last - value.data;
+
+        for (last = value.data; last < value.data + value.len; last++) {
+            if ((*last < 0x20 && *last != '\t') || *last == 0x7f) {
+                r->error = "a control character in a header value";
+                return NGX_ERROR;
+            }
+        }
+
+        if (ngx_http_voxanne_ws_caseeq(p, q - p, "upgrade", 7)) {
+            upgrade |= ngx_http_voxanne_ws_token(&value, "websocket", 9);
+
+        } else if (ngx_http_voxanne_ws_caseeq(p, q - p, "connection", 10)) {
+            connection |= ngx_http_voxanne_ws_token(&value, "upgrade", 7);
+
+        } else if (ngx_http_voxanne_ws_caseeq(p, q - p,
+                                              "sec-websocket-accept", 20))
+        {
+            accepts++;
+            accepted = (value.len == NGX_HTTP_VOXANNE_WS_ACCEPT_LEN
+                        && ngx_memcmp(value.data, accept,
+                                      NGX_HTTP_VOXANNE_WS_ACCEPT_LEN)
+                           == 0);
+
+        } else if (ngx_http_voxanne_ws_caseeq(p, q - p,
+                                              "sec-websocket-extensions", 24)
+                   && value.len)
+        {
+            r->error = "an extension that was not asked for";
+            return NGX_DECLINED;
+
+        } else if (ngx_http_voxanne_ws_caseeq(p, q - p,
+                                              "sec-websocket-protocol", 22))
+        {
+            r->error = "a subprotocol that was not asked for";
+            return NGX_DECLINED;
+        }
+    }
+
+    if (!upgrade) {
+        r->error = "no \"Upgrade: websocket\"";
+        return NGX_DECLINED;
+    }
+
+    if (!connection) {
+        r->error = "no \"Connection: upgrade\"";
+        return NGX_DECLINED;
+    }
+
+    if (accepts != 1 || !accepted) {
+        r->error = "no valid Sec-WebSocket-Accept";
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+/* the end of the line at p without its CR LF or LF, or NULL */
+
+static u_char *
+ngx_http_voxanne_ws_eol(u_char *p, u_char *end, u_char **next)
+{
+    u_char  *lf;
+
+    lf = ngx_strlchr(p, end, LF);
+
+    if (lf == NULL) {
+        return NULL;
+    }
+
+    *next = lf + 1;
+
+    return (lf > p && lf[-1] == CR) ? lf - 1 : lf;
+}
+
+
+/* a character of a token (RFC 9110 5.6.2) */
+
+static ngx_uint_t
+ngx_http_voxanne_ws_tchar(u_char c)
+{
+    if ((c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')) {
+        return 1;
+    }
+
+    return c != '\0' && ngx_strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+
+ngx_uint_t
+ngx_http_voxanne_ws_token(ngx_str_t *value, char *token, size_t len)
+{
+    u_char  *p, *last, *end;
+
+    p = value->data;
+    last = value->data + value->len;
+
+    while (p < last) {
+
+        while (p < last && (*p == ' ' || *p == '\t' || *p == ',')) {
+            p++;
+        }
+
+        end = p;
+
+        while (end < last && *end != ',' && *end != ' ' && *end != '\t') {
+            end++;
+        }
+
+        if (ngx_http_voxanne_ws_caseeq(p, end - p, token, len)) {
+            return 1;
+        }
+
+        p = end;
+    }
+
+    return 0;
+}
+
+
+/* ASCII case-insensitive: p[0 .. len) is lower[0 .. n) */
+
+static ngx_uint_t
+ngx_http_voxanne_ws_caseeq(u_char *p, size_t len, char *lower, size_t n)
+{
+    size_t  i;
+
+    if (len != n) {
+        return 0;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (ngx_tolower(p[i]) != (u_char) lower[i]) {
+            return 0;
+        }
+    }
+
+    return 1;
 }

@@ -4,7 +4,9 @@
  *
  * libFuzzer target: the WebSocket frame parser.  The input is
  *
- *     max_message (2 bytes, big-endian), k (1 byte), k cut sizes, stream
+ *     side and max_message (2 bytes, big-endian: the top bit set for a
+ *     client, which reads unmasked frames; 15 bits of max_message),
+ *     k (1 byte), k cut sizes, stream
  *
  * and the stream is fed three times: in pieces of the cut sizes (each plus
  * one, in turn), whole, and a byte at a time, every piece in a heap block
@@ -33,6 +35,7 @@ typedef struct {
     const u_char     *stream;
     size_t            len;
     size_t            max;
+    ngx_uint_t        side;
 
     /* the frame being delivered, decoded from the stream */
     size_t            start;
@@ -86,7 +89,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     run[0].stream = data + 3 + k;
     run[0].len = size - 3 - k;
-    run[0].max = ((size_t) data[0] << 8) | data[1];
+    run[0].max = ((size_t) (data[0] & 0x7f) << 8) | data[1];
+    run[0].side = (data[0] & 0x80) ? NGX_HTTP_VOXANNE_WS_CLIENT
+                                   : NGX_HTTP_VOXANNE_WS_SERVER;
 
     run[1] = run[0];
     run[2] = run[0];
@@ -122,7 +127,7 @@ fuzz_ws_feed(fuzz_ws_run_t *r, const u_char *cuts, size_t ncuts)
     r->msg = fuzz_alloc(ngx_min(r->max, r->len));
     r->rc = NGX_AGAIN;
 
-    ngx_http_voxanne_ws_init(&ws, r->max);
+    ngx_http_voxanne_ws_init(&ws, r->max, r->side);
 
     for (off = 0, i = 0; off < r->len; off += n, i++) {
         n = ncuts ? (size_t) cuts[i % ncuts] + 1 : r->len;
@@ -198,7 +203,9 @@ fuzz_ws_feed(fuzz_ws_run_t *r, const u_char *cuts, size_t ncuts)
 
             fuzz_assert(!r->in_frame && !(op & 0x08));
             fuzz_assert(fuzz_ws_header(r, r->start, &n) > r->max - r->size);
-            fuzz_assert(r->consumed == r->start + n - 4);
+            fuzz_assert(r->consumed
+                        == r->start + n
+                           - (r->side == NGX_HTTP_VOXANNE_WS_CLIENT ? 0 : 4));
         }
 
         /* invalid UTF-8 is only looked for in text and close reasons */
@@ -237,7 +244,8 @@ fuzz_ws_chunk(fuzz_ws_run_t *r, ngx_http_voxanne_ws_chunk_t *ch, size_t abs)
         r->opcode = b0 & 0x0f;
 
         fuzz_assert((b0 & 0x70) == 0);
-        fuzz_assert((r->stream[r->start + 1] & 0x80) != 0);
+        fuzz_assert((r->stream[r->start + 1] & 0x80)
+                    == (r->side == NGX_HTTP_VOXANNE_WS_CLIENT ? 0 : 0x80));
 
         if (r->opcode & 0x08) {
             fuzz_assert(r->opcode <= NGX_HTTP_VOXANNE_WS_PONG);
@@ -291,7 +299,7 @@ fuzz_ws_chunk(fuzz_ws_run_t *r, ngx_http_voxanne_ws_chunk_t *ch, size_t abs)
 
 /*
  * Decodes a header the parser accepted, or one whose length it refused:
- * the length, encoded minimally, and the mask key.
+ * the length, encoded minimally, and the mask key (none from a server).
  */
 
 static uint64_t
@@ -314,6 +322,13 @@ fuzz_ws_header(fuzz_ws_run_t *r, size_t start, size_t *hlen)
 
         fuzz_assert(len >= ((ext == 2) ? 126 : 65536));
         fuzz_assert((len >> 63) == 0);
+    }
+
+    if (r->side == NGX_HTTP_VOXANNE_WS_CLIENT) {
+        *hlen = 2 + ext;
+        ngx_memzero(r->mask, 4);
+
+        return len;
     }
 
     *hlen = 2 + ext + 4;

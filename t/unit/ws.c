@@ -5,6 +5,9 @@
  * Unit tests of the WebSocket frame codec.  Every input is fed whole, split
  * in two at every byte boundary, and a byte at a time, each piece in a heap
  * block of its own size; all three must give the same frames and result.
+ * The parser is tested as a server (the frames are masked as a client's),
+ * and the tests of framing that does not depend on the mask run again with
+ * the parser as a client (the frames unmasked, as a server's).
  */
 
 
@@ -33,23 +36,37 @@
 
 static ngx_uint_t  masks;
 
+/* RFC 6455 5.7: frames of a client (masked) and of a server */
+
+static u_char  hello[] = { 0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d,
+                           0x7f, 0x9f, 0x4d, 0x51, 0x58 };
+static u_char  unmasked[] = { 0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f };
+static u_char  hel_lo[] = { 0x01, 0x03, 0x48, 0x65, 0x6c,
+                            0x80, 0x02, 0x6c, 0x6f };
+static u_char  ping[] = { 0x89, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f };
+static u_char  pong[] = { 0x8a, 0x85, 0x37, 0xfa, 0x21, 0x3d,
+                          0x7f, 0x9f, 0x4d, 0x51, 0x58 };
+static ngx_uint_t  side = NGX_HTTP_VOXANNE_WS_SERVER;   /* of the parser */
+
 
 /*
- * The client side: a frame with a mask key that changes from frame to
- * frame, and the length in 7 bits, or in 16 (ext 2) or 64 (ext 8) as asked.
+ * The peer's frame: from a client, with a mask key that changes from frame
+ * to frame; from a server, unmasked.  The length in 7 bits, or in 16
+ * (ext 2) or 64 (ext 8) as asked.
  */
 
 static u_char *
 frame(u_char *p, u_char b0, u_char *payload, size_t len, ngx_uint_t ext)
 {
     size_t      i;
-    u_char      key[4];
+    u_char      key[4], *start;
     ngx_uint_t  n;
 
     if (ext == 0) {
         ext = (len < 126) ? 0 : (len < 65536) ? 2 : 8;
     }
 
+    start = p;
     *p++ = b0;
 
     switch (ext) {
@@ -71,6 +88,12 @@ frame(u_char *p, u_char b0, u_char *payload, size_t len, ngx_uint_t ext)
 
     default:
         *p++ = (u_char) (0x80 | len);
+    }
+
+    if (side == NGX_HTTP_VOXANNE_WS_CLIENT) {
+        start[1] &= 0x7f;
+
+        return ngx_cpymem(p, payload, len);
     }
 
     masks++;
@@ -145,7 +168,7 @@ run(u_char *in, size_t len, size_t max, size_t *cuts, ngx_uint_t ncuts,
     ngx_http_voxanne_ws_t         ws;
     ngx_http_voxanne_ws_chunk_t   ch;
 
-    ngx_http_voxanne_ws_init(&ws, max);
+    ngx_http_voxanne_ws_init(&ws, max, side);
 
     msg = malloc(len + 1);
     mlen = 0;
@@ -257,12 +280,15 @@ same(char *got, char *want, char *name, char *how)
 
 
 static void
-t(char *name, u_char *in, size_t len, size_t max, char *want)
+t(char *title, u_char *in, size_t len, size_t max, char *want)
 {
     char        *got;
     size_t       k, step, *cuts;
     ngx_uint_t   ok;
-    char         how[64];
+    char         how[64], name[128];
+
+    snprintf(name, sizeof(name), "%s%s",
+             side == NGX_HTTP_VOXANNE_WS_CLIENT ? "client: " : "", title);
 
     got = malloc(LOG_MAX);
     cuts = malloc((len + 1) * sizeof(size_t));
@@ -338,15 +364,6 @@ test_rfc(void)
     u_char   buf[64];
 
     /* RFC 6455 5.7 */
-
-    static u_char  hello[] = { 0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d,
-                               0x7f, 0x9f, 0x4d, 0x51, 0x58 };
-    static u_char  unmasked[] = { 0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f };
-    static u_char  hel_lo[] = { 0x01, 0x03, 0x48, 0x65, 0x6c,
-                                0x80, 0x02, 0x6c, 0x6f };
-    static u_char  ping[] = { 0x89, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f };
-    static u_char  pong[] = { 0x8a, 0x85, 0x37, 0xfa, 0x21, 0x3d,
-                              0x7f, 0x9f, 0x4d, 0x51, 0x58 };
 
     t("5.7 masked text Hello", hello, sizeof(hello), 1024,
       "text(Hello) again");
@@ -595,7 +612,7 @@ test_size(void)
 
     /* refused as the length byte arrives: no payload is consumed */
 
-    ngx_http_voxanne_ws_init(&ws, 5);
+    ngx_http_voxanne_ws_init(&ws, 5, side);
     pos = buf;
     rc = ngx_http_voxanne_ws_parse(&ws, &pos, p, &ch);
     tap_ok(rc == NGX_ERROR && ws.error == 1009 && pos == buf + 2,
@@ -1093,7 +1110,7 @@ test_hour(void)
     u_char                        msg[1024], want[512], buf[4096];
 
     in = malloc(50 * 512);
-    ngx_http_voxanne_ws_init(&ws, sizeof(msg));
+    ngx_http_voxanne_ws_init(&ws, sizeof(msg), side);
 
     rnd = 1;
     seq = 0;
@@ -1152,6 +1169,139 @@ test_hour(void)
 }
 
 
+/*
+ * The parser as a client: a server's frames are not masked (RFC 6455 5.1),
+ * the rest of the framing is the same; the frame() of these tests then
+ * writes them unmasked.
+ */
+
+static void
+test_client(void)
+{
+    u_char   *p;
+    u_char    buf[512];
+
+    static u_char  empty_masked[] = { 0x81, 0x80, 1, 2, 3, 4 };
+
+    side = NGX_HTTP_VOXANNE_WS_CLIENT;
+
+    t("5.7 unmasked text Hello", unmasked, sizeof(unmasked), 1024,
+      "text(Hello) again");
+    t("5.7 unmasked Hel+lo", hel_lo, sizeof(hel_lo), 1024,
+      "text+(Hel) text(lo) again");
+    t("5.7 unmasked ping Hello", ping, sizeof(ping), 1024,
+      "ping(Hello) again");
+
+    /* a masked frame from a server: refused as its length byte arrives */
+
+    t("5.7 masked text Hello", hello, sizeof(hello), 1024,
+      "error 1002");
+    t("5.7 masked pong Hello", pong, sizeof(pong), 1024,
+      "error 1002");
+    t("an empty masked frame", empty_masked, sizeof(empty_masked),
+      1024, "error 1002");
+
+    p = F(buf, FIN | TEXT, "Hello");
+    p = F(p, FIN | TEXT | 0x40, "x");
+    t("RSV1 set", buf, p - buf, 1024, "text(Hello) error 1002");
+
+    p = F(buf, FIN | CLOSE, "\x03\xe8" "bye");
+    t("a close with a reason, nothing to unmask", buf, p - buf, 1024,
+      "close(\\x03\\xe8bye) done 1000 @7");
+
+    p = F(buf, FIN | CLOSE, "\x03\xed");
+    t("close code 1005 is refused", buf, p - buf, 1024,
+      "error 1002");
+
+    p = F(buf, TEXT, "\xce");
+    p = F(p, FIN | CONT, "\xbaok");
+    t("UTF-8 across frames", buf, p - buf, 1024,
+      "text+(\\xce) text(\\xbaok) again");
+
+    p = F(buf, FIN | TEXT, "\xc0\xaf");
+    t("an overlong in text", buf, p - buf, 1024, "error 1007");
+
+    p = F(buf, FIN | TEXT, "Hello!");
+    t("6 bytes, a cap of 5", buf, p - buf, 5, "error 1009");
+
+    test_control();
+    test_fragments();
+    test_stream();
+    test_hour();
+
+    side = NGX_HTTP_VOXANNE_WS_SERVER;
+}
+
+
+/*
+ * A client's frames: the masked header, and the payload masked in place,
+ * in one piece or in several; the server side of the parser reads them.
+ */
+
+static void
+test_masked(void)
+{
+    u_char   *data, *in;
+    size_t    n, off, step;
+    char      name[64], want[512];
+    u_char    buf[512];
+
+    static u_char  key[4] = { 0x37, 0xfa, 0x21, 0x3d };
+
+    /* RFC 6455 5.7: a single-frame masked text message "Hello" */
+
+    n = ngx_http_voxanne_ws_masked_header(buf, TEXT, 5, key);
+    memcpy(buf + n, "Hello", 5);
+    ngx_http_voxanne_ws_mask(buf + n, 5, key, 0);
+    tap_is_mem(buf, n + 5, "\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58",
+               "masked: RFC 6455 5.7 Hello");
+
+    n = ngx_http_voxanne_ws_masked_header(buf, BINARY, 256, key);
+    tap_ok(n == 8 && memcmp(buf, "\x82\xfe\x01\x00\x37\xfa\x21\x3d", 8) == 0,
+           "masked header: binary of 256");
+
+    n = ngx_http_voxanne_ws_masked_header(buf, BINARY, 65536, key);
+    tap_ok(n == NGX_HTTP_VOXANNE_WS_MASKED_MAX
+           && memcmp(buf, "\x82\xff\0\0\0\0\0\x01\0\0\x37\xfa\x21\x3d", 14)
+              == 0,
+           "masked header: binary of 64 KiB, 14 bytes");
+
+    n = ngx_http_voxanne_ws_masked_header(buf, PING, 0, key);
+    tap_ok(n == 6 && memcmp(buf, "\x89\x80\x37\xfa\x21\x3d", 6) == 0,
+           "masked header: an empty ping");
+
+    n = ngx_http_voxanne_ws_masked_header(buf, CLOSE, 126, key);
+    tap_ok(n == 0, "masked header: no close of 126");
+
+    n = ngx_http_voxanne_ws_masked_header(buf, TEXT, (uint64_t) 1 << 63, key);
+    tap_ok(n == 0, "masked header: no text of 2^63");
+
+    /* masked in pieces of any size, it is the same; unmasking restores */
+
+    data = pattern(1000);
+    in = malloc(1000 + NGX_HTTP_VOXANNE_WS_MASKED_MAX);
+
+    for (step = 1; step <= 7; step += 2) {
+        n = ngx_http_voxanne_ws_masked_header(in, BINARY, 1000, key);
+        memcpy(in + n, data, 1000);
+
+        for (off = 0; off < 1000; off += step) {
+            ngx_http_voxanne_ws_mask(in + n + off, ngx_min(step, 1000 - off),
+                                     key, off);
+        }
+
+        sprintf(name, "masked in pieces of %zu: parsed by a server", step);
+        t(name, in, n + 1000, 1024, want1(want, BINARY, data, 1000, "again"));
+    }
+
+    ngx_http_voxanne_ws_mask(in + n, 1000, key, 0);
+    tap_ok(memcmp(in + n, data, 1000) == 0, "mask() twice unmasks");
+
+    free(in);
+    free(data);
+}
+
+
 int
 main(void)
 {
@@ -1166,6 +1316,8 @@ main(void)
     test_accept();
     test_stream();
     test_hour();
+    test_client();
+    test_masked();
 
     return tap_done();
 }
