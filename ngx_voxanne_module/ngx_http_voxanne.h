@@ -23,6 +23,8 @@
 #include "ngx_http_voxanne_token.h"
 #include "ngx_http_voxanne_ws.h"
 #include "ngx_http_voxanne_stream_msg.h"
+#include "ngx_http_voxanne_rt_msg.h"
+#include "ngx_http_voxanne_wsc.h"
 
 
 #define NGX_HTTP_VOXANNE_VERSION  "0.1.0"
@@ -39,6 +41,32 @@ typedef struct {
     ngx_uint_t                  type;          /* ngx_http_voxanne_action_e */
     ngx_str_t                   number;        /* for a dial */
 } ngx_http_voxanne_action_t;
+
+
+typedef enum {
+    NGX_HTTP_VOXANNE_AGENT_ECHO = 0,
+    NGX_HTTP_VOXANNE_AGENT_REALTIME
+} ngx_http_voxanne_agent_e;
+
+
+/* who answers a tenant's calls, and the realtime agent's settings */
+
+typedef struct {
+    ngx_uint_t                  type;          /* unset: by the location */
+    ngx_str_t                   instructions;  /* never logged */
+    ngx_str_t                   voice;
+    ngx_str_t                   greeting;
+    ngx_str_t                   language;
+    ngx_int_t                   vad_threshold; /* thousandths */
+    ngx_msec_t                  vad_silence;
+    ngx_msec_t                  vad_prefix;
+    ngx_uint_t                  tools;         /* a bit per tool */
+    ngx_str_t                   session;       /* session.update */
+    ngx_str_t                   response;      /* the greeting's */
+} ngx_http_voxanne_agent_t;
+
+
+typedef struct ngx_http_voxanne_bridge_s  ngx_http_voxanne_bridge_t;
 
 
 typedef struct {
@@ -61,6 +89,7 @@ typedef struct {
     ngx_str_t                   voicemail_greeting;
     ngx_http_voxanne_limit_t    limit;         /* key: the tenant name */
     ngx_http_voxanne_limit_t    caller_limit;  /* key: name "/" From */
+    ngx_http_voxanne_agent_t    agent;
     void                       *counters;      /* in the session zone */
 } ngx_http_voxanne_tenant_t;
 
@@ -93,6 +122,16 @@ typedef struct {
     ngx_http_core_loc_conf_t   *clcf;          /* of a route's location */
     size_t                      ws_max_message;
     ngx_msec_t                  ws_idle_timeout;
+
+    /* the realtime provider: its URL alone, and a media location's client */
+    ngx_http_voxanne_wsc_conf_t *realtime_url;
+    ngx_http_voxanne_wsc_conf_t *realtime;
+    ngx_str_t                   realtime_key_file;
+    ngx_str_t                   realtime_certificate;
+    ngx_int_t                   realtime_verify_depth;
+    ngx_msec_t                  realtime_connect_timeout;
+    ngx_msec_t                  realtime_timeout;
+    unsigned                    media:1;       /* voxanne_media_stream */
 } ngx_http_voxanne_loc_conf_t;
 
 
@@ -103,6 +142,7 @@ extern ngx_module_t  ngx_http_voxanne_module;
 #include "ngx_http_voxanne_health.h"
 #include "ngx_http_voxanne_twilio.h"
 #include "ngx_http_voxanne_media.h"
+#include "ngx_http_voxanne_bridge.h"
 #include "ngx_http_voxanne_metrics.h"
 
 

@@ -13,56 +13,17 @@
 /*
  * The Twilio Media Streams WebSocket, terminated in the worker: the
  * handshake, the frames (ngx_http_voxanne_ws.c), and the Twilio messages.
- * Until the AI bridge lands the agent is an echo: the caller's audio goes
- * back to Twilio, with a mark every second.
+ * The agent is the realtime bridge (ngx_http_voxanne_bridge.c) or an
+ * echo: the caller's audio goes back to Twilio, with a mark every second.
  */
 
 
 #define NGX_HTTP_VOXANNE_UPGRADE_REQUIRED     426
 
 #define NGX_HTTP_VOXANNE_MEDIA_IN             4096
-#define NGX_HTTP_VOXANNE_MEDIA_OUT            16384
 #define NGX_HTTP_VOXANNE_MEDIA_MSG            2048  /* grows to max_message */
 #define NGX_HTTP_VOXANNE_MEDIA_MARK           50    /* media frames per mark */
 #define NGX_HTTP_VOXANNE_MEDIA_CLOSE_TIMEOUT  5000  /* the close handshake */
-
-
-typedef enum {
-    NGX_HTTP_VOXANNE_MEDIA_OPEN = 0,      /* waiting for "connected" */
-    NGX_HTTP_VOXANNE_MEDIA_CONNECTED,     /* waiting for "start" */
-    NGX_HTTP_VOXANNE_MEDIA_STARTED,
-    NGX_HTTP_VOXANNE_MEDIA_CLOSING        /* our close frame is queued */
-} ngx_http_voxanne_media_state_e;
-
-
-typedef struct {
-    ngx_http_voxanne_tenant_t     *tenant;
-    ngx_uint_t                     state;
-    ngx_http_voxanne_ws_t          ws;
-
-    ngx_buf_t                      in;       /* read from the socket */
-    ngx_buf_t                      out;      /* frames to send */
-    u_char                        *msg;      /* a text message in pieces */
-    size_t                         msg_len;
-    size_t                         msg_size;
-    u_char                         ctrl[NGX_HTTP_VOXANNE_WS_CONTROL_MAX];
-    size_t                         ctrl_len;
-
-    ngx_str_t                      stream_sid;
-    ngx_str_t                      call_sid;
-    u_char                         sids[2 * NGX_HTTP_VOXANNE_SID_MAX];
-
-    ngx_http_voxanne_call_stats_t  stats;
-    ngx_uint_t                     counted_in;   /* frames in the metrics */
-    ngx_uint_t                     counted_out;
-    time_t                         reported;     /* to the call table */
-    ngx_uint_t                     close_code;
-
-    unsigned                       live:1;   /* the call is in the table */
-    unsigned                       stopped:1;
-    unsigned                       paused:1; /* reading waits for the output */
-    unsigned                       eof:1;
-} ngx_http_voxanne_media_ctx_t;
 
 
 static ngx_int_t ngx_http_voxanne_media_handler(ngx_http_request_t *r);
@@ -72,7 +33,6 @@ static ngx_int_t ngx_http_voxanne_media_upgrade(ngx_http_request_t *r,
     ngx_http_voxanne_tenant_t *t, ngx_str_t *key);
 static void ngx_http_voxanne_media_cleanup(void *data);
 static void ngx_http_voxanne_media_read(ngx_http_request_t *r);
-static void ngx_http_voxanne_media_write(ngx_http_request_t *r);
 static void ngx_http_voxanne_media_report(ngx_http_request_t *r,
     ngx_http_voxanne_media_ctx_t *ctx);
 static ngx_int_t ngx_http_voxanne_media_frames(ngx_http_request_t *r,
@@ -85,10 +45,6 @@ static void ngx_http_voxanne_media_start(ngx_http_request_t *r,
     ngx_http_voxanne_media_ctx_t *ctx, ngx_http_voxanne_stream_msg_t *msg);
 static void ngx_http_voxanne_media_echo(ngx_http_request_t *r,
     ngx_http_voxanne_media_ctx_t *ctx, ngx_http_voxanne_stream_msg_t *msg);
-static ngx_int_t ngx_http_voxanne_media_send(ngx_http_voxanne_media_ctx_t *ctx,
-    ngx_uint_t opcode, u_char *data, size_t len);
-static void ngx_http_voxanne_media_close(ngx_http_request_t *r,
-    ngx_http_voxanne_media_ctx_t *ctx, ngx_uint_t code, const char *reason);
 static void ngx_http_voxanne_media_finish(ngx_http_request_t *r,
     ngx_http_voxanne_media_ctx_t *ctx);
 
@@ -96,6 +52,8 @@ static void ngx_http_voxanne_media_finish(ngx_http_request_t *r,
 char *
 ngx_http_voxanne_media_stream(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
+    ngx_http_voxanne_loc_conf_t *vlcf = conf;
+
     ngx_http_core_loc_conf_t  *clcf;
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
@@ -109,6 +67,7 @@ ngx_http_voxanne_media_stream(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     clcf->handler = ngx_http_voxanne_media_handler;
+    vlcf->media = 1;
 
     return NGX_CONF_OK;
 }
@@ -409,6 +368,13 @@ ngx_http_voxanne_media_cleanup(void *data)
 {
     ngx_http_voxanne_media_ctx_t *ctx = data;
 
+    /* a call that ends, however, takes its provider connection with it */
+
+    if (ctx->bridge) {
+        ngx_http_voxanne_bridge_end(ctx->bridge);
+        ctx->bridge = NULL;
+    }
+
     ngx_free(ctx->msg);
 }
 
@@ -560,7 +526,8 @@ ngx_http_voxanne_media_frames(ngx_http_request_t *r,
     for ( ;; ) {
 
         if ((size_t) (ctx->out.end - ctx->out.last)
-            < NGX_HTTP_VOXANNE_MEDIA_OUT / 2)
+            < NGX_HTTP_VOXANNE_MEDIA_OUT / 2
+            || (ctx->bridge && !ngx_http_voxanne_bridge_writable(ctx->bridge)))
         {
             return NGX_BUSY;
         }
@@ -764,11 +731,24 @@ ngx_http_voxanne_media_message(ngx_http_request_t *r,
     switch (msg.event) {
 
     case NGX_HTTP_VOXANNE_MSG_MEDIA:
-        ngx_http_voxanne_media_echo(r, ctx, &msg);
+
+        if (ctx->bridge) {
+            ctx->stats.media++;
+            ngx_http_voxanne_bridge_media(ctx->bridge, &msg.payload);
+
+        } else {
+            ngx_http_voxanne_media_echo(r, ctx, &msg);
+        }
+
         break;
 
     case NGX_HTTP_VOXANNE_MSG_MARK:
         ctx->stats.played++;
+
+        if (ctx->bridge) {
+            ngx_http_voxanne_bridge_mark(ctx->bridge, &msg.mark);
+        }
+
         break;
 
     case NGX_HTTP_VOXANNE_MSG_DTMF:
@@ -861,6 +841,11 @@ ngx_http_voxanne_media_start(ngx_http_request_t *r,
                   "voxanne: media: call %V tenant \"%V\": stream %V started",
                   &ctx->call_sid, &ctx->tenant->name, &ctx->stream_sid);
 
+    if (ngx_http_voxanne_bridge_start(r, ctx) == NGX_ERROR) {
+        ngx_http_voxanne_media_close(r, ctx, NGX_HTTP_VOXANNE_WS_INTERNAL,
+                                     "no agent");
+    }
+
     return;
 
 refused:
@@ -918,7 +903,7 @@ ngx_http_voxanne_media_echo(ngx_http_request_t *r,
  * data may lie in the output already, after room for the longest header.
  */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_voxanne_media_send(ngx_http_voxanne_media_ctx_t *ctx,
     ngx_uint_t opcode, u_char *data, size_t len)
 {
@@ -949,7 +934,7 @@ ngx_http_voxanne_media_send(ngx_http_voxanne_media_ctx_t *ctx,
  * and the output has drained.
  */
 
-static void
+void
 ngx_http_voxanne_media_close(ngx_http_request_t *r,
     ngx_http_voxanne_media_ctx_t *ctx, ngx_uint_t code, const char *reason)
 {
@@ -981,7 +966,7 @@ ngx_http_voxanne_media_close(ngx_http_request_t *r,
 }
 
 
-static void
+void
 ngx_http_voxanne_media_write(ngx_http_request_t *r)
 {
     ssize_t                        n;
@@ -1053,6 +1038,10 @@ ngx_http_voxanne_media_write(ngx_http_request_t *r)
     if (ctx->paused) {
         ctx->paused = 0;
         ngx_post_event(c->read, &ngx_posted_events);
+    }
+
+    if (ctx->bridge) {
+        ngx_http_voxanne_bridge_drained(ctx->bridge);
     }
 }
 

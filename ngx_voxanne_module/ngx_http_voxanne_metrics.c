@@ -18,7 +18,7 @@
 
 
 #define NGX_HTTP_VOXANNE_METRICS_TENANT  2048   /* the lines of one tenant */
-#define NGX_HTTP_VOXANNE_METRICS_EDGE    2048
+#define NGX_HTTP_VOXANNE_METRICS_EDGE    4096
 #define NGX_HTTP_VOXANNE_STATUS_CALL     1024
 
 
@@ -311,10 +311,22 @@ ngx_http_voxanne_metrics_handler(ngx_http_request_t *r)
                         ctx->sh->counters[NGX_HTTP_VOXANNE_WS_CLOSE + i]);
     }
 
-    b->last = ngx_sprintf(p, "voxanne_ws_close_total{code=\"other\"} %uA\n"
+    p = ngx_sprintf(p, "voxanne_ws_close_total{code=\"other\"} %uA\n"
+                       "# TYPE voxanne_realtime_failures_total counter\n",
+                    ctx->sh->counters[NGX_HTTP_VOXANNE_WS_CLOSE + i]);
+
+    for (i = 0; ngx_http_voxanne_bridge_causes[i].len; i++) {
+        p = ngx_sprintf(p, "voxanne_realtime_failures_total{cause=\"%V\"} "
+                           "%uA\n", &ngx_http_voxanne_bridge_causes[i],
+                        ctx->sh->counters[NGX_HTTP_VOXANNE_RT_FAILURES + i]);
+    }
+
+    b->last = ngx_sprintf(p, "# TYPE voxanne_realtime_early_dropped_total "
+                             "counter\n"
+                             "voxanne_realtime_early_dropped_total %uA\n"
                              "# TYPE voxanne_session_zone_bytes_used gauge\n"
                              "voxanne_session_zone_bytes_used %uz\n",
-                          ctx->sh->counters[NGX_HTTP_VOXANNE_WS_CLOSE + i],
+                          ctx->sh->counters[NGX_HTTP_VOXANNE_RT_DROPPED],
                           used);
 
     return ngx_http_voxanne_metrics_send(r, b, "text/plain; version=0.0.4");

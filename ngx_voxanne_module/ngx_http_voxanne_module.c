@@ -80,6 +80,48 @@ static ngx_command_t  ngx_http_voxanne_commands[] = {
       0,
       NULL },
 
+    { ngx_string("voxanne_realtime_url"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_voxanne_bridge_url,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("voxanne_realtime_key_file"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voxanne_loc_conf_t, realtime_key_file),
+      NULL },
+
+    { ngx_string("voxanne_realtime_ssl_trusted_certificate"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voxanne_loc_conf_t, realtime_certificate),
+      NULL },
+
+    { ngx_string("voxanne_realtime_ssl_verify_depth"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voxanne_loc_conf_t, realtime_verify_depth),
+      NULL },
+
+    { ngx_string("voxanne_realtime_connect_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voxanne_loc_conf_t, realtime_connect_timeout),
+      NULL },
+
+    { ngx_string("voxanne_realtime_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voxanne_loc_conf_t, realtime_timeout),
+      NULL },
+
     { ngx_string("voxanne_ws_max_message"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_size_slot,
@@ -312,11 +354,19 @@ ngx_http_voxanne_create_loc_conf(ngx_conf_t *cf)
      *     vlcf->tenant_name = { 0, NULL };
      *     vlcf->tenant = NULL;
      *     vlcf->clcf = NULL;
+     *     vlcf->realtime_url = NULL;
+     *     vlcf->realtime = NULL;
+     *     vlcf->realtime_key_file = { 0, NULL };
+     *     vlcf->realtime_certificate = { 0, NULL };
+     *     vlcf->media = 0;
      */
 
     vlcf->body_max = NGX_CONF_UNSET_SIZE;
     vlcf->ws_max_message = NGX_CONF_UNSET_SIZE;
     vlcf->ws_idle_timeout = NGX_CONF_UNSET_MSEC;
+    vlcf->realtime_verify_depth = NGX_CONF_UNSET;
+    vlcf->realtime_connect_timeout = NGX_CONF_UNSET_MSEC;
+    vlcf->realtime_timeout = NGX_CONF_UNSET_MSEC;
 
     return vlcf;
 }
@@ -328,10 +378,17 @@ ngx_http_voxanne_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_voxanne_loc_conf_t *prev = parent;
     ngx_http_voxanne_loc_conf_t *conf = child;
 
+    char  *rv;
+
     ngx_conf_merge_size_value(conf->ws_max_message, prev->ws_max_message,
                               64 * 1024);
     ngx_conf_merge_msec_value(conf->ws_idle_timeout, prev->ws_idle_timeout,
                               15000);
+
+    rv = ngx_http_voxanne_bridge_merge(cf, prev, conf);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
 
     return ngx_http_voxanne_twilio_merge(cf, prev, conf);
 }

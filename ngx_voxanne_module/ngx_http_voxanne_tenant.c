@@ -78,8 +78,6 @@ static char *ngx_http_voxanne_tenant_limit_set(ngx_conf_t *cf,
 static char *ngx_http_voxanne_tenant_action(ngx_conf_t *cf,
     ngx_http_voxanne_action_t *action, ngx_str_t *value, ngx_uint_t n);
 static void ngx_http_voxanne_tenant_key_cleanup(void *data);
-static ngx_int_t ngx_http_voxanne_tenant_read(ngx_conf_t *cf,
-    ngx_str_t *name, size_t max, ngx_str_t *out);
 static ngx_uint_t ngx_http_voxanne_e164(ngx_str_t *s);
 static ngx_uint_t ngx_http_voxanne_chars(u_char *p, size_t len,
     char *allowed);
@@ -107,6 +105,14 @@ static ngx_http_voxanne_tenant_directive_t  ngx_http_voxanne_tenant_directives[]
     { ngx_string("limit"), 1, 3, 0, ngx_http_voxanne_tenant_limit },
     { ngx_string("caller_limit"), 1, 3, 0,
       ngx_http_voxanne_tenant_caller_limit },
+    { ngx_string("agent"), 1, 1, 0, ngx_http_voxanne_bridge_agent },
+    { ngx_string("instructions_file"), 1, 1, 0,
+      ngx_http_voxanne_bridge_instructions },
+    { ngx_string("voice"), 1, 1, 0, ngx_http_voxanne_bridge_voice },
+    { ngx_string("greeting"), 1, 1, 0, ngx_http_voxanne_bridge_greeting },
+    { ngx_string("language"), 1, 1, 0, ngx_http_voxanne_bridge_language },
+    { ngx_string("vad"), 1, 3, 0, ngx_http_voxanne_bridge_vad },
+    { ngx_string("tools"), 1, 3, 0, ngx_http_voxanne_bridge_tools },
     { ngx_null_string, 0, 0, 0, NULL }
 };
 
@@ -175,6 +181,8 @@ ngx_http_voxanne_tenant_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     t->busy_reject = NGX_CONF_UNSET_UINT;
     t->after_hours.type = NGX_CONF_UNSET_UINT;
     t->fallback.type = NGX_CONF_UNSET_UINT;
+
+    ngx_http_voxanne_bridge_agent_init(&t->agent);
 
     if (ngx_array_init(&t->numbers, cf->pool, 4, sizeof(ngx_str_t)) != NGX_OK
         || ngx_array_init(&t->closed, cf->pool, 4, sizeof(ngx_int_t))
@@ -372,7 +380,7 @@ ngx_http_voxanne_tenant_done(ngx_conf_t *cf, ngx_http_voxanne_tenant_t *t)
         ngx_str_set(&t->voicemail_greeting, NGX_HTTP_VOXANNE_GREETING);
     }
 
-    return NGX_CONF_OK;
+    return ngx_http_voxanne_bridge_agent_done(cf, t);
 }
 
 
@@ -873,11 +881,12 @@ ngx_http_voxanne_tenant_action(ngx_conf_t *cf,
 
 
 /*
- * Reads a whole small file at configuration time (a token, a time zone),
+ * Reads a whole small file at configuration time (a token, a time zone,
+ * a provider key, instructions),
  * relative to the configuration prefix.
  */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_voxanne_tenant_read(ngx_conf_t *cf, ngx_str_t *name, size_t max,
     ngx_str_t *out)
 {

@@ -1,0 +1,1540 @@
+
+/*
+ * Copyright (C) 2026 Voxanne Edge authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include "ngx_http_voxanne.h"
+
+
+/*
+ * The realtime agent (ngx_http_voxanne_bridge.h).  Audio passes through as
+ * base64, re-wrapped in each side's JSON and never decoded:
+ *
+ *     Twilio "media" payload        -> input_audio_buffer.append audio
+ *     response.output_audio.delta   -> Twilio "media" payload, then a mark
+ *
+ * Marks are named "{item}:{ms}", the milliseconds of the assistant item's
+ * audio sent so far (8 bytes a millisecond of mu-law at 8 kHz), so that
+ * their echoes say how much of it the caller has heard: on barge-in
+ * (input_audio_buffer.speech_started) Twilio's buffer is cleared, the item
+ * is truncated where the caller stopped hearing it, and its later deltas
+ * are dropped.
+ *
+ * Flow control, both ways: a Twilio message is read only while the
+ * provider's output has room (media.c asks writable()); a provider event
+ * is taken only when Twilio's output has room for what it becomes, else
+ * the client keeps it and stops reading until Twilio's output has drained.
+ */
+
+
+#define NGX_HTTP_VOXANNE_BRIDGE_EARLY        12288  /* ~1 s of caller audio */
+#define NGX_HTTP_VOXANNE_BRIDGE_PIECE        8192   /* base64 a Twilio media */
+#define NGX_HTTP_VOXANNE_BRIDGE_MAX_MESSAGE  (1024 * 1024)
+#define NGX_HTTP_VOXANNE_BRIDGE_OUT          16384  /* the provider's output */
+#define NGX_HTTP_VOXANNE_BRIDGE_FILE_MAX     65536  /* instructions */
+#define NGX_HTTP_VOXANNE_BRIDGE_KEY_MAX      4096
+#define NGX_HTTP_VOXANNE_BRIDGE_TEXT_MAX     1024   /* a greeting */
+#define NGX_HTTP_VOXANNE_BRIDGE_FRAME        256    /* JSON around a payload */
+
+#define NGX_HTTP_VOXANNE_TOOL_TIME           0x01
+#define NGX_HTTP_VOXANNE_TOOL_END_CALL       0x02
+#define NGX_HTTP_VOXANNE_TOOL_TRANSFER       0x04
+
+
+typedef enum {
+    NGX_HTTP_VOXANNE_BRIDGE_CONNECTING = 0,
+    NGX_HTTP_VOXANNE_BRIDGE_OPEN,
+    NGX_HTTP_VOXANNE_BRIDGE_FAILED
+} ngx_http_voxanne_bridge_state_e;
+
+
+typedef struct {
+    ngx_str_t                      name;
+    ngx_uint_t                     bit;
+    char                          *description;
+    char                          *parameters;   /* a JSON Schema */
+} ngx_http_voxanne_bridge_tool_t;
+
+
+struct ngx_http_voxanne_bridge_s {
+    ngx_http_request_t            *request;
+    ngx_http_voxanne_media_ctx_t  *media;
+    ngx_http_voxanne_agent_t      *agent;
+    ngx_http_voxanne_wsc_t        *wsc;
+    ngx_uint_t                     state;
+
+    /* caller audio before the provider is open: length, payload, ... */
+    u_char                        *early;
+    size_t                         early_pos;
+    size_t                         early_last;
+    ngx_uint_t                     dropped;
+
+    /* the assistant's audio item playing, and one cut short */
+    u_char                         item[NGX_HTTP_VOXANNE_RT_ID_MAX];
+    size_t                         item_len;
+    u_char                         muted[NGX_HTTP_VOXANNE_RT_ID_MAX];
+    size_t                         muted_len;
+    ngx_uint_t                     items;       /* names the marks */
+    uint64_t                       sent;        /* mu-law bytes of it */
+    uint64_t                       played;      /* ms, from mark echoes */
+    size_t                         delta_off;   /* a delta sent in part */
+
+    ngx_uint_t                     deltas;
+    ngx_uint_t                     barge_ins;
+    ngx_uint_t                     truncations;
+};
+
+
+static ngx_int_t ngx_http_voxanne_bridge_key(ngx_conf_t *cf,
+    ngx_http_voxanne_loc_conf_t *conf, ngx_http_voxanne_wsc_conf_t *wsc);
+static void ngx_http_voxanne_bridge_wipe(void *data);
+static ngx_int_t ngx_http_voxanne_bridge_json(ngx_conf_t *cf, json_t *root,
+    ngx_str_t *out);
+static json_t *ngx_http_voxanne_bridge_session(ngx_http_voxanne_agent_t *a);
+static ngx_uint_t ngx_http_voxanne_bridge_chars(ngx_str_t *s, size_t max,
+    char *allowed);
+
+static void ngx_http_voxanne_bridge_opened(void *data);
+static ngx_int_t ngx_http_voxanne_bridge_message(void *data, u_char *text,
+    size_t len);
+static void ngx_http_voxanne_bridge_provider_drained(void *data);
+static void ngx_http_voxanne_bridge_closed(void *data,
+    ngx_http_voxanne_wsc_end_t *end);
+static ngx_int_t ngx_http_voxanne_bridge_append(ngx_http_voxanne_bridge_t *b,
+    ngx_str_t *payload);
+static void ngx_http_voxanne_bridge_early(ngx_http_voxanne_bridge_t *b,
+    ngx_str_t *payload);
+static void ngx_http_voxanne_bridge_flush(ngx_http_voxanne_bridge_t *b);
+static ngx_int_t ngx_http_voxanne_bridge_delta(ngx_http_voxanne_bridge_t *b,
+    ngx_http_voxanne_rt_msg_t *msg);
+static ngx_int_t ngx_http_voxanne_bridge_barge_in(
+    ngx_http_voxanne_bridge_t *b);
+static void ngx_http_voxanne_bridge_function(ngx_http_voxanne_bridge_t *b,
+    ngx_http_voxanne_rt_msg_t *msg);
+static ngx_int_t ngx_http_voxanne_bridge_send(ngx_http_voxanne_bridge_t *b,
+    ngx_str_t *text);
+static void ngx_http_voxanne_bridge_fail(ngx_http_voxanne_bridge_t *b,
+    ngx_uint_t cause, const char *fmt, ...);
+static void ngx_http_voxanne_bridge_twilio(ngx_http_voxanne_bridge_t *b);
+static void ngx_http_voxanne_bridge_count_dropped(
+    ngx_http_voxanne_bridge_t *b);
+
+
+ngx_str_t  ngx_http_voxanne_bridge_causes[] = {
+    ngx_string("resolve"),
+    ngx_string("connect"),
+    ngx_string("tls"),
+    ngx_string("refused"),
+    ngx_string("handshake"),
+    ngx_string("timeout"),
+    ngx_string("dropped"),
+    ngx_string("protocol"),
+    ngx_string("closed"),
+    ngx_string("error"),
+    ngx_null_string
+};
+
+
+static ngx_http_voxanne_bridge_tool_t  ngx_http_voxanne_bridge_tools_all[] = {
+
+    { ngx_string("get_current_time"), NGX_HTTP_VOXANNE_TOOL_TIME,
+      "The current date and time at the business, in its time zone.",
+      "{\"type\":\"object\",\"properties\":{}}" },
+
+    { ngx_string("end_call"), NGX_HTTP_VOXANNE_TOOL_END_CALL,
+      "End the call, once you have said goodbye and the caller has "
+      "nothing more to ask.",
+      "{\"type\":\"object\",\"properties\":{\"reason\":{\"type\":"
+      "\"string\",\"description\":\"Why the call ends.\"}}}" },
+
+    { ngx_string("transfer_to_human"), NGX_HTTP_VOXANNE_TOOL_TRANSFER,
+      "Transfer the caller to a person at the business, when they ask "
+      "for one or when you cannot help.",
+      "{\"type\":\"object\",\"properties\":{\"reason\":{\"type\":"
+      "\"string\",\"description\":\"Why the caller needs a person.\"}}}" },
+
+    { ngx_null_string, 0, NULL, NULL }
+};
+
+
+static ngx_http_voxanne_wsc_handlers_t  ngx_http_voxanne_bridge_handlers = {
+    ngx_http_voxanne_bridge_opened,
+    ngx_http_voxanne_bridge_message,
+    ngx_http_voxanne_bridge_provider_drained,
+    ngx_http_voxanne_bridge_closed
+};
+
+
+static const char  *ngx_http_voxanne_weekdays[] = {
+    "Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
+    "Saturday"
+};
+
+
+/* voxanne_realtime_url ws[s]://host[:port]/path?query */
+
+char *
+ngx_http_voxanne_bridge_url(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_voxanne_loc_conf_t *vlcf = conf;
+
+    ngx_str_t                    *value;
+    ngx_http_voxanne_wsc_conf_t  *wsc;
+
+    if (vlcf->realtime_url) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    wsc = ngx_pcalloc(cf->pool, sizeof(ngx_http_voxanne_wsc_conf_t));
+    if (wsc == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    vlcf->realtime_url = wsc;
+
+    return ngx_http_voxanne_wsc_parse_url(cf, &value[1], wsc);
+}
+
+
+/*
+ * The realtime settings are inherited as usual; a media location with a
+ * URL gets a client configuration of its own: the TLS context, the key,
+ * the location's resolver, and an output large enough for the largest
+ * session.update of the tenants.
+ */
+
+char *
+ngx_http_voxanne_bridge_merge(ngx_conf_t *cf,
+    ngx_http_voxanne_loc_conf_t *prev, ngx_http_voxanne_loc_conf_t *conf)
+{
+    char                           *rv;
+    size_t                          need;
+    ngx_uint_t                      i;
+    ngx_http_voxanne_tenant_t     **tp;
+    ngx_http_core_loc_conf_t       *clcf;
+    ngx_http_voxanne_wsc_conf_t    *wsc;
+    ngx_http_voxanne_main_conf_t   *vmcf;
+
+    if (conf->realtime_url == NULL) {
+        conf->realtime_url = prev->realtime_url;
+    }
+
+    ngx_conf_merge_str_value(conf->realtime_key_file,
+                             prev->realtime_key_file, "");
+    ngx_conf_merge_str_value(conf->realtime_certificate,
+                             prev->realtime_certificate, "");
+    ngx_conf_merge_value(conf->realtime_verify_depth,
+                         prev->realtime_verify_depth, 2);
+    ngx_conf_merge_msec_value(conf->realtime_connect_timeout,
+                              prev->realtime_connect_timeout, 5000);
+    ngx_conf_merge_msec_value(conf->realtime_timeout,
+                              prev->realtime_timeout, 15000);
+
+    if (!conf->media) {
+        return NGX_CONF_OK;
+    }
+
+    vmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_voxanne_module);
+    tp = vmcf->tenants.elts;
+
+    if (conf->realtime_url == NULL) {
+
+        for (i = 0; i < vmcf->tenants.nelts; i++) {
+            if (tp[i]->agent.type == NGX_HTTP_VOXANNE_AGENT_REALTIME) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "tenant \"%V\" has \"agent realtime\" "
+                                   "but this voxanne_media_stream has no "
+                                   "voxanne_realtime_url", &tp[i]->name);
+                return NGX_CONF_ERROR;
+            }
+        }
+
+        return NGX_CONF_OK;
+    }
+
+    wsc = ngx_palloc(cf->pool, sizeof(ngx_http_voxanne_wsc_conf_t));
+    if (wsc == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    *wsc = *conf->realtime_url;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    wsc->resolver = clcf->resolver;
+    wsc->resolver_timeout = clcf->resolver_timeout;
+    wsc->connect_timeout = conf->realtime_connect_timeout;
+    wsc->idle_timeout = conf->realtime_timeout;
+    wsc->max_message = NGX_HTTP_VOXANNE_BRIDGE_MAX_MESSAGE;
+    wsc->in_size = NGX_HTTP_VOXANNE_WS_RESPONSE_MAX;
+
+    if (wsc->tls) {
+        if (conf->realtime_certificate.len == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "voxanne_realtime_url \"%V\" needs "
+                               "voxanne_realtime_ssl_trusted_certificate",
+                               &wsc->url);
+            return NGX_CONF_ERROR;
+        }
+
+        rv = ngx_http_voxanne_wsc_ssl(cf, wsc, &conf->realtime_certificate,
+                                      conf->realtime_verify_depth);
+        if (rv != NGX_CONF_OK) {
+            return rv;
+        }
+    }
+
+    if (ngx_http_voxanne_bridge_key(cf, conf, wsc) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    /*
+     * Frames up to half the output are always taken (writable()): the
+     * session.update and the greeting of every tenant, and the upgrade.
+     */
+
+    need = wsc->uri.len + wsc->authority.len + wsc->headers.len + 512;
+
+    for (i = 0; i < vmcf->tenants.nelts; i++) {
+        need = ngx_max(need, tp[i]->agent.session.len);
+        need = ngx_max(need, tp[i]->agent.response.len);
+    }
+
+    wsc->out_size = ngx_align(2 * (need + NGX_HTTP_VOXANNE_WS_MASKED_MAX),
+                              4096);
+    wsc->out_size = ngx_max(wsc->out_size, NGX_HTTP_VOXANNE_BRIDGE_OUT);
+
+    conf->realtime = wsc;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * The key file: one line, "Authorization: Bearer {key}" in the upgrade.
+ * What was read is wiped; the header is wiped with the configuration.
+ */
+
+static ngx_int_t
+ngx_http_voxanne_bridge_key(ngx_conf_t *cf, ngx_http_voxanne_loc_conf_t *conf,
+    ngx_http_voxanne_wsc_conf_t *wsc)
+{
+    u_char              *p;
+    size_t               i;
+    ngx_str_t            key;
+    ngx_pool_cleanup_t  *cln;
+
+    if (conf->realtime_key_file.len == 0) {
+        ngx_str_null(&wsc->headers);
+        return NGX_OK;
+    }
+
+    if (ngx_http_voxanne_tenant_read(cf, &conf->realtime_key_file,
+                                     NGX_HTTP_VOXANNE_BRIDGE_KEY_MAX, &key)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    p = key.data;
+
+    while (key.len && (key.data[key.len - 1] == LF
+                       || key.data[key.len - 1] == CR
+                       || key.data[key.len - 1] == ' '
+                       || key.data[key.len - 1] == '\t'))
+    {
+        key.len--;
+    }
+
+    for (i = 0; i < key.len; i++) {
+        if (key.data[i] <= 0x20 || key.data[i] >= 0x7f) {
+            break;
+        }
+    }
+
+    if (key.len == 0 || i < key.len) {
+        ngx_explicit_memzero(p, key.len);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "voxanne_realtime_key_file \"%V\" must hold one "
+                           "key of printable characters",
+                           &conf->realtime_key_file);
+        return NGX_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, sizeof(ngx_str_t));
+    if (cln == NULL) {
+        ngx_explicit_memzero(p, key.len);
+        return NGX_ERROR;
+    }
+
+    wsc->headers.len = sizeof("Authorization: Bearer " CRLF) - 1 + key.len;
+    wsc->headers.data = ngx_pnalloc(cf->pool, wsc->headers.len);
+
+    if (wsc->headers.data == NULL) {
+        ngx_explicit_memzero(p, key.len);
+        return NGX_ERROR;
+    }
+
+    (void) ngx_sprintf(wsc->headers.data, "Authorization: Bearer %V" CRLF,
+                       &key);
+
+    ngx_explicit_memzero(p, key.len);
+
+    *(ngx_str_t *) cln->data = wsc->headers;
+    cln->handler = ngx_http_voxanne_bridge_wipe;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_voxanne_bridge_wipe(void *data)
+{
+    ngx_str_t *s = data;
+
+    ngx_explicit_memzero(s->data, s->len);
+}
+
+
+/* agent echo | realtime; */
+
+char *
+ngx_http_voxanne_bridge_agent(ngx_conf_t *cf, ngx_http_voxanne_tenant_t *t,
+    ngx_str_t *value, ngx_uint_t n)
+{
+    if (value->len == 4 && ngx_strncmp(value->data, "echo", 4) == 0) {
+        t->agent.type = NGX_HTTP_VOXANNE_AGENT_ECHO;
+        return NGX_CONF_OK;
+    }
+
+    if (value->len == 8 && ngx_strncmp(value->data, "realtime", 8) == 0) {
+        t->agent.type = NGX_HTTP_VOXANNE_AGENT_REALTIME;
+        return NGX_CONF_OK;
+    }
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid agent \"%V\" in tenant \"%V\", \"echo\" or "
+                       "\"realtime\" is expected", value, &t->name);
+
+    return NGX_CONF_ERROR;
+}
+
+
+char *
+ngx_http_voxanne_bridge_instructions(ngx_conf_t *cf,
+    ngx_http_voxanne_tenant_t *t, ngx_str_t *value, ngx_uint_t n)
+{
+    if (ngx_http_voxanne_tenant_read(cf, value,
+                                     NGX_HTTP_VOXANNE_BRIDGE_FILE_MAX,
+                                     &t->agent.instructions)
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    if (t->agent.instructions.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "instructions_file \"%V\" of tenant \"%V\" is "
+                           "empty", value, &t->name);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_http_voxanne_bridge_voice(ngx_conf_t *cf, ngx_http_voxanne_tenant_t *t,
+    ngx_str_t *value, ngx_uint_t n)
+{
+    if (!ngx_http_voxanne_bridge_chars(value, 32,
+                                       "abcdefghijklmnopqrstuvwxyz"
+                                       "0123456789_-"))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid voice \"%V\" in tenant \"%V\"", value,
+                           &t->name);
+        return NGX_CONF_ERROR;
+    }
+
+    t->agent.voice = *value;
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_http_voxanne_bridge_greeting(ngx_conf_t *cf, ngx_http_voxanne_tenant_t *t,
+    ngx_str_t *value, ngx_uint_t n)
+{
+    if (value->len == 0 || value->len > NGX_HTTP_VOXANNE_BRIDGE_TEXT_MAX) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "the greeting of tenant \"%V\" must be 1 to %d "
+                           "bytes", &t->name,
+                           NGX_HTTP_VOXANNE_BRIDGE_TEXT_MAX);
+        return NGX_CONF_ERROR;
+    }
+
+    t->agent.greeting = *value;
+
+    return NGX_CONF_OK;
+}
+
+
+/* an ISO 639 code, "en" or "fil" */
+
+char *
+ngx_http_voxanne_bridge_language(ngx_conf_t *cf, ngx_http_voxanne_tenant_t *t,
+    ngx_str_t *value, ngx_uint_t n)
+{
+    if (value->len < 2
+        || !ngx_http_voxanne_bridge_chars(value, 3,
+                                          "abcdefghijklmnopqrstuvwxyz"))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid language \"%V\" in tenant \"%V\", an "
+                           "ISO 639 code such as \"en\" is expected", value,
+                           &t->name);
+        return NGX_CONF_ERROR;
+    }
+
+    t->agent.language = *value;
+
+    return NGX_CONF_OK;
+}
+
+
+/* vad [threshold=0.5] [silence=500ms] [prefix=300ms]; */
+
+char *
+ngx_http_voxanne_bridge_vad(ngx_conf_t *cf, ngx_http_voxanne_tenant_t *t,
+    ngx_str_t *value, ngx_uint_t n)
+{
+    ngx_int_t   th;
+    ngx_str_t   s;
+    ngx_uint_t  i;
+    ngx_msec_t  ms, *field;
+
+    for (i = 0; i < n; i++) {
+
+        if (ngx_strncmp(value[i].data, "threshold=", 10) == 0) {
+            th = ngx_atofp(value[i].data + 10, value[i].len - 10, 3);
+
+            if (th == NGX_ERROR || th > 1000) {
+                goto invalid;
+            }
+
+            t->agent.vad_threshold = th;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "silence=", 8) == 0) {
+            field = &t->agent.vad_silence;
+            s.data = value[i].data + 8;
+
+        } else if (ngx_strncmp(value[i].data, "prefix=", 7) == 0) {
+            field = &t->agent.vad_prefix;
+            s.data = value[i].data + 7;
+
+        } else {
+            goto invalid;
+        }
+
+        s.len = value[i].data + value[i].len - s.data;
+        ms = ngx_parse_time(&s, 0);
+
+        if (ms == (ngx_msec_t) NGX_ERROR || ms > 10000) {
+            goto invalid;
+        }
+
+        *field = ms;
+    }
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid vad parameter \"%V\" in tenant \"%V\", "
+                       "threshold=0..1, silence=time or prefix=time (up to "
+                       "10s) is expected", &value[i], &t->name);
+
+    return NGX_CONF_ERROR;
+}
+
+
+char *
+ngx_http_voxanne_bridge_tools(ngx_conf_t *cf, ngx_http_voxanne_tenant_t *t,
+    ngx_str_t *value, ngx_uint_t n)
+{
+    ngx_uint_t                       i;
+    ngx_http_voxanne_bridge_tool_t  *tool;
+
+    for (i = 0; i < n; i++) {
+
+        for (tool = ngx_http_voxanne_bridge_tools_all; tool->bit; tool++) {
+            if (tool->name.len == value[i].len
+                && ngx_strncmp(tool->name.data, value[i].data, value[i].len)
+                   == 0)
+            {
+                break;
+            }
+        }
+
+        if (tool->bit == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "unknown tool \"%V\" in tenant \"%V\"",
+                               &value[i], &t->name);
+            return NGX_CONF_ERROR;
+        }
+
+        t->agent.tools |= tool->bit;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+void
+ngx_http_voxanne_bridge_agent_init(ngx_http_voxanne_agent_t *agent)
+{
+    agent->type = NGX_CONF_UNSET_UINT;
+    agent->vad_threshold = NGX_CONF_UNSET;
+    agent->vad_silence = NGX_CONF_UNSET_MSEC;
+    agent->vad_prefix = NGX_CONF_UNSET_MSEC;
+}
+
+
+/*
+ * A tenant's session.update and greeting never change: they are made
+ * once, here, and sent as they are on every call.
+ */
+
+char *
+ngx_http_voxanne_bridge_agent_done(ngx_conf_t *cf,
+    ngx_http_voxanne_tenant_t *t)
+{
+    u_char                    *p;
+    json_t                    *root;
+    size_t                     len;
+    ngx_http_voxanne_agent_t  *a;
+
+    a = &t->agent;
+
+    root = json_object();
+
+    if (root == NULL
+        || json_object_set_new(root, "type", json_string("session.update"))
+        || json_object_set_new(root, "session",
+                               ngx_http_voxanne_bridge_session(a)))
+    {
+        json_decref(root);
+        goto invalid;
+    }
+
+    if (ngx_http_voxanne_bridge_json(cf, root, &a->session) != NGX_OK) {
+        goto invalid;
+    }
+
+    if (a->greeting.len == 0) {
+        ngx_str_set(&a->response, "{\"type\":\"response.create\"}");
+        return NGX_CONF_OK;
+    }
+
+    len = sizeof("Greet the caller by saying exactly this: ") - 1
+          + a->greeting.len;
+
+    p = ngx_pnalloc(cf->pool, len);
+    if (p == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    (void) ngx_sprintf(p, "Greet the caller by saying exactly this: %V",
+                       &a->greeting);
+
+    root = json_pack("{s:s, s:{s:s%}}", "type", "response.create",
+                     "response", "instructions", p, len);
+
+    if (ngx_http_voxanne_bridge_json(cf, root, &a->response) == NGX_OK) {
+        return NGX_CONF_OK;
+    }
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "the instructions and greeting of tenant \"%V\" must "
+                       "be UTF-8", &t->name);
+
+    return NGX_CONF_ERROR;
+}
+
+
+/*
+ * The session, GA shape: mu-law both ways, server VAD with the tenant's
+ * settings (the provider's defaults for what it did not set), input
+ * transcription, the instructions, the voice and the tools.
+ */
+
+static json_t *
+ngx_http_voxanne_bridge_session(ngx_http_voxanne_agent_t *a)
+{
+    json_t                          *session, *in, *out, *turn, *tr, *tools;
+    json_t                          *tool;
+    ngx_http_voxanne_bridge_tool_t  *t;
+
+    turn = json_pack("{s:s}", "type", "server_vad");
+    tr = json_pack("{s:s}", "model", "whisper-1");
+    tools = json_array();
+
+    if (turn == NULL || tr == NULL || tools == NULL) {
+        goto failed;
+    }
+
+    if ((a->vad_threshold != NGX_CONF_UNSET
+         && json_object_set_new(turn, "threshold",
+                                json_real(a->vad_threshold / 1000.0)))
+        || (a->vad_prefix != NGX_CONF_UNSET_MSEC
+            && json_object_set_new(turn, "prefix_padding_ms",
+                                   json_integer(a->vad_prefix)))
+        || (a->vad_silence != NGX_CONF_UNSET_MSEC
+            && json_object_set_new(turn, "silence_duration_ms",
+                                   json_integer(a->vad_silence)))
+        || (a->language.len
+            && json_object_set_new(tr, "language",
+                                   json_stringn((char *) a->language.data,
+                                                a->language.len))))
+    {
+        goto failed;
+    }
+
+    for (t = ngx_http_voxanne_bridge_tools_all; t->bit; t++) {
+
+        if (!(a->tools & t->bit)) {
+            continue;
+        }
+
+        tool = json_pack("{s:s, s:s%, s:s, s:o}", "type", "function",
+                         "name", t->name.data, t->name.len,
+                         "description", t->description,
+                         "parameters", json_loads(t->parameters, 0, NULL));
+
+        if (json_array_append_new(tools, tool)) {
+            goto failed;
+        }
+    }
+
+    in = json_pack("{s:{s:s}, s:O, s:O}", "format", "type", "audio/pcmu",
+                   "transcription", tr, "turn_detection", turn);
+    out = json_pack("{s:{s:s}}", "format", "type", "audio/pcmu");
+
+    session = json_pack("{s:s, s:[s], s:{s:o, s:o}}", "type", "realtime",
+                        "output_modalities", "audio", "audio", "input", in,
+                        "output", out);
+
+    json_decref(turn);
+    json_decref(tr);
+    turn = NULL;
+    tr = NULL;
+
+    if (session == NULL
+        || (a->voice.len
+            && json_object_set_new(json_object_get(json_object_get(session,
+                                                                   "audio"),
+                                                   "output"),
+                                   "voice",
+                                   json_stringn((char *) a->voice.data,
+                                                a->voice.len)))
+        || (a->instructions.len
+            && json_object_set_new(session, "instructions",
+                                   json_stringn((char *) a->instructions.data,
+                                                a->instructions.len)))
+        || (a->tools
+            && (json_object_set(session, "tools", tools)
+                || json_object_set_new(session, "tool_choice",
+                                       json_string("auto")))))
+    {
+        json_decref(session);
+        goto failed;
+    }
+
+    json_decref(tools);
+
+    return session;
+
+failed:
+
+    json_decref(turn);
+    json_decref(tr);
+    json_decref(tools);
+
+    return NULL;
+}
+
+
+/* the compact JSON text, copied into the configuration's pool */
+
+static ngx_int_t
+ngx_http_voxanne_bridge_json(ngx_conf_t *cf, json_t *root, ngx_str_t *out)
+{
+    char  *text;
+
+    if (root == NULL) {
+        return NGX_ERROR;
+    }
+
+    text = json_dumps(root, JSON_COMPACT);
+
+    json_decref(root);
+
+    if (text == NULL) {
+        return NGX_ERROR;
+    }
+
+    out->len = ngx_strlen(text);
+    out->data = ngx_pnalloc(cf->pool, out->len);
+
+    if (out->data) {
+        ngx_memcpy(out->data, text, out->len);
+    }
+
+    free(text);
+
+    return out->data ? NGX_OK : NGX_ERROR;
+}
+
+
+static ngx_uint_t
+ngx_http_voxanne_bridge_chars(ngx_str_t *s, size_t max, char *allowed)
+{
+    size_t  i;
+
+    if (s->len == 0 || s->len > max) {
+        return 0;
+    }
+
+    for (i = 0; i < s->len; i++) {
+        if (s->data[i] == '\0' || ngx_strchr(allowed, s->data[i]) == NULL) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/*
+ * After "start": the tenant's agent, by default the realtime one when the
+ * location has a provider URL.
+ */
+
+ngx_int_t
+ngx_http_voxanne_bridge_start(ngx_http_request_t *r,
+    ngx_http_voxanne_media_ctx_t *ctx)
+{
+    ngx_uint_t                    type;
+    ngx_http_voxanne_bridge_t    *b;
+    ngx_http_voxanne_loc_conf_t  *vlcf;
+
+    vlcf = ngx_http_get_module_loc_conf(r, ngx_http_voxanne_module);
+
+    type = ctx->tenant->agent.type;
+
+    if (type == NGX_CONF_UNSET_UINT) {
+        type = vlcf->realtime ? NGX_HTTP_VOXANNE_AGENT_REALTIME
+                              : NGX_HTTP_VOXANNE_AGENT_ECHO;
+    }
+
+    if (type == NGX_HTTP_VOXANNE_AGENT_ECHO || vlcf->realtime == NULL) {
+        return NGX_DECLINED;
+    }
+
+    b = ngx_pcalloc(r->pool, sizeof(ngx_http_voxanne_bridge_t));
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->request = r;
+    b->media = ctx;
+    b->agent = &ctx->tenant->agent;
+
+    b->early = ngx_alloc(NGX_HTTP_VOXANNE_BRIDGE_EARLY, r->connection->log);
+    if (b->early == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->wsc = ngx_http_voxanne_wsc_open(vlcf->realtime,
+                                       &ngx_http_voxanne_bridge_handlers, b,
+                                       r->connection->log);
+    if (b->wsc == NULL) {
+        ngx_free(b->early);
+        return NGX_ERROR;
+    }
+
+    ctx->bridge = b;
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "voxanne: realtime: call %V: connecting to %V",
+                  &ctx->call_sid, &vlcf->realtime->url);
+
+    return NGX_OK;
+}
+
+
+/* the caller's audio: to the provider, or kept until it is open */
+
+void
+ngx_http_voxanne_bridge_media(ngx_http_voxanne_bridge_t *b,
+    ngx_str_t *payload)
+{
+    if (b->state == NGX_HTTP_VOXANNE_BRIDGE_FAILED) {
+        return;
+    }
+
+    if (b->state == NGX_HTTP_VOXANNE_BRIDGE_OPEN && b->early == NULL) {
+        (void) ngx_http_voxanne_bridge_append(b, payload);
+        return;
+    }
+
+    ngx_http_voxanne_bridge_early(b, payload);
+}
+
+
+static ngx_int_t
+ngx_http_voxanne_bridge_append(ngx_http_voxanne_bridge_t *b,
+    ngx_str_t *payload)
+{
+    u_char  *p, *last;
+    size_t   room;
+
+    p = ngx_http_voxanne_wsc_buffer(b->wsc, &room);
+
+    if (payload->len + NGX_HTTP_VOXANNE_BRIDGE_FRAME > room) {
+        ngx_http_voxanne_bridge_fail(b, NGX_HTTP_VOXANNE_WSC_PROTOCOL,
+                                     "a media payload of %uz bytes is too "
+                                     "large for the provider's output",
+                                     payload->len);
+        return NGX_ERROR;
+    }
+
+    last = ngx_sprintf(p, "{\"type\":\"input_audio_buffer.append\","
+                          "\"audio\":\"%V\"}", payload);
+
+    if (ngx_http_voxanne_wsc_send(b->wsc, p, last - p) != NGX_OK) {
+        ngx_http_voxanne_bridge_fail(b, NGX_HTTP_VOXANNE_WSC_DROPPED,
+                                     "the append could not be queued");
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Before the provider is open (and while what was kept is sent) payloads
+ * queue in a bounded buffer, each after its length; when it is full the
+ * oldest go first, counted and logged.
+ */
+
+static void
+ngx_http_voxanne_bridge_early(ngx_http_voxanne_bridge_t *b,
+    ngx_str_t *payload)
+{
+    uint32_t  len;
+    size_t    need;
+
+    need = sizeof(uint32_t) + payload->len;
+
+    if (need > NGX_HTTP_VOXANNE_BRIDGE_EARLY) {
+        b->dropped++;
+        return;
+    }
+
+    while (NGX_HTTP_VOXANNE_BRIDGE_EARLY - (b->early_last - b->early_pos)
+           < need)
+    {
+        ngx_memcpy(&len, b->early + b->early_pos, sizeof(uint32_t));
+        b->early_pos += sizeof(uint32_t) + len;
+
+        if (b->dropped++ == 0) {
+            ngx_log_error(NGX_LOG_NOTICE, b->request->connection->log, 0,
+                          "voxanne: realtime: call %V: the provider is not "
+                          "open yet, the oldest caller audio is dropped",
+                          &b->media->call_sid);
+        }
+    }
+
+    if (NGX_HTTP_VOXANNE_BRIDGE_EARLY - b->early_last < need) {
+        ngx_memmove(b->early, b->early + b->early_pos,
+                    b->early_last - b->early_pos);
+        b->early_last -= b->early_pos;
+        b->early_pos = 0;
+    }
+
+    len = (uint32_t) payload->len;
+
+    ngx_memcpy(b->early + b->early_last, &len, sizeof(uint32_t));
+    ngx_memcpy(b->early + b->early_last + sizeof(uint32_t), payload->data,
+               payload->len);
+
+    b->early_last += need;
+}
+
+
+/* what was kept goes out in order, as far as the output takes it */
+
+static void
+ngx_http_voxanne_bridge_flush(ngx_http_voxanne_bridge_t *b)
+{
+    uint32_t   len;
+    ngx_str_t  payload;
+
+    while (b->early_pos < b->early_last) {
+
+        if (!ngx_http_voxanne_wsc_writable(b->wsc)) {
+            return;
+        }
+
+        ngx_memcpy(&len, b->early + b->early_pos, sizeof(uint32_t));
+
+        payload.data = b->early + b->early_pos + sizeof(uint32_t);
+        payload.len = len;
+
+        b->early_pos += sizeof(uint32_t) + len;
+
+        if (ngx_http_voxanne_bridge_append(b, &payload) != NGX_OK) {
+            return;
+        }
+    }
+
+    ngx_free(b->early);
+    b->early = NULL;
+
+    ngx_http_voxanne_bridge_count_dropped(b);
+}
+
+
+static void
+ngx_http_voxanne_bridge_count_dropped(ngx_http_voxanne_bridge_t *b)
+{
+    ngx_http_voxanne_main_conf_t  *vmcf;
+
+    if (b->dropped == 0) {
+        return;
+    }
+
+    vmcf = ngx_http_get_module_main_conf(b->request, ngx_http_voxanne_module);
+
+    ngx_log_error(NGX_LOG_NOTICE, b->request->connection->log, 0,
+                  "voxanne: realtime: call %V: %ui media messages dropped "
+                  "before the provider opened", &b->media->call_sid,
+                  b->dropped);
+
+    ngx_http_voxanne_calls_count(vmcf->calls, NGX_HTTP_VOXANNE_RT_DROPPED,
+                                 b->dropped);
+    b->dropped = 0;
+}
+
+
+ngx_uint_t
+ngx_http_voxanne_bridge_writable(ngx_http_voxanne_bridge_t *b)
+{
+    if (b->state != NGX_HTTP_VOXANNE_BRIDGE_OPEN) {
+        return 1;
+    }
+
+    return b->early == NULL && ngx_http_voxanne_wsc_writable(b->wsc);
+}
+
+
+/* Twilio played the audio before a mark: how much of the item was heard */
+
+void
+ngx_http_voxanne_bridge_mark(ngx_http_voxanne_bridge_t *b, ngx_str_t *name)
+{
+    u_char      *colon;
+    ngx_int_t    item, ms;
+
+    colon = ngx_strlchr(name->data, name->data + name->len, ':');
+
+    if (colon == NULL) {
+        return;
+    }
+
+    item = ngx_atoi(name->data, colon - name->data);
+    ms = ngx_atoi(colon + 1, name->data + name->len - colon - 1);
+
+    if (item == NGX_ERROR || ms == NGX_ERROR
+        || (ngx_uint_t) item != b->items || b->item_len == 0)
+    {
+        return;
+    }
+
+    b->played = ngx_max(b->played, (uint64_t) ms);
+}
+
+
+void
+ngx_http_voxanne_bridge_drained(ngx_http_voxanne_bridge_t *b)
+{
+    if (b->wsc) {
+        ngx_http_voxanne_wsc_resume(b->wsc);
+    }
+}
+
+
+void
+ngx_http_voxanne_bridge_end(ngx_http_voxanne_bridge_t *b)
+{
+    if (b->wsc) {
+        ngx_http_voxanne_wsc_close(b->wsc, NGX_HTTP_VOXANNE_WS_NORMAL);
+        b->wsc = NULL;
+    }
+
+    ngx_free(b->early);
+    b->early = NULL;
+
+    ngx_http_voxanne_bridge_count_dropped(b);
+
+    ngx_log_error(NGX_LOG_INFO, b->request->connection->log, 0,
+                  "voxanne: realtime: call %V: %ui audio deltas, %ui "
+                  "barge-ins, %ui truncations", &b->media->call_sid,
+                  b->deltas, b->barge_ins, b->truncations);
+}
+
+
+static void
+ngx_http_voxanne_bridge_opened(void *data)
+{
+    ngx_http_voxanne_bridge_t *b = data;
+
+    ngx_log_error(NGX_LOG_INFO, b->request->connection->log, 0,
+                  "voxanne: realtime: call %V: provider open",
+                  &b->media->call_sid);
+
+    b->state = NGX_HTTP_VOXANNE_BRIDGE_OPEN;
+
+    if (ngx_http_voxanne_bridge_send(b, &b->agent->session) != NGX_OK
+        || ngx_http_voxanne_bridge_send(b, &b->agent->response) != NGX_OK)
+    {
+        return;
+    }
+
+    ngx_http_voxanne_bridge_provider_drained(b);
+}
+
+
+/* the provider's output has room: what was kept, then Twilio's reading */
+
+static void
+ngx_http_voxanne_bridge_provider_drained(void *data)
+{
+    ngx_http_voxanne_bridge_t *b = data;
+
+    ngx_http_voxanne_media_ctx_t  *ctx;
+
+    if (b->early) {
+        ngx_http_voxanne_bridge_flush(b);
+
+        if (b->early) {
+            return;
+        }
+    }
+
+    ctx = b->media;
+
+    if (ctx->paused) {
+        ctx->paused = 0;
+        ngx_post_event(b->request->connection->read, &ngx_posted_events);
+    }
+}
+
+
+static void
+ngx_http_voxanne_bridge_closed(void *data, ngx_http_voxanne_wsc_end_t *end)
+{
+    ngx_http_voxanne_bridge_t *b = data;
+
+    b->wsc = NULL;
+
+    if (end->cause == NGX_HTTP_VOXANNE_WSC_REFUSED) {
+        ngx_http_voxanne_bridge_fail(b, end->cause, "%V (HTTP %ui)",
+                                     &end->detail, end->status);
+        return;
+    }
+
+    ngx_http_voxanne_bridge_fail(b, end->cause, "%V", &end->detail);
+}
+
+
+/*
+ * A provider event.  NGX_AGAIN when Twilio's output has no room for what
+ * it becomes: the client keeps it for later.
+ */
+
+static ngx_int_t
+ngx_http_voxanne_bridge_message(void *data, u_char *text, size_t len)
+{
+    ngx_http_voxanne_bridge_t *b = data;
+
+    u_char                     *p, *last;
+    ngx_int_t                   rc;
+    ngx_http_voxanne_rt_msg_t   msg;
+    u_char                      clean[NGX_HTTP_VOXANNE_RT_TEXT_MAX];
+
+    rc = ngx_http_voxanne_rt_msg_parse(&msg, text, len);
+
+    if (rc != NGX_OK) {
+        ngx_http_voxanne_bridge_fail(b, NGX_HTTP_VOXANNE_WSC_PROTOCOL,
+                                     "an invalid event: %s", msg.error);
+        goto done;
+    }
+
+    if (b->media->state == NGX_HTTP_VOXANNE_MEDIA_CLOSING) {
+        goto done;
+    }
+
+    switch (msg.event) {
+
+    case NGX_HTTP_VOXANNE_RT_AUDIO_DELTA:
+        rc = ngx_http_voxanne_bridge_delta(b, &msg);
+        break;
+
+    case NGX_HTTP_VOXANNE_RT_SPEECH_STARTED:
+        rc = ngx_http_voxanne_bridge_barge_in(b);
+        break;
+
+    case NGX_HTTP_VOXANNE_RT_FUNCTION_CALL:
+        ngx_http_voxanne_bridge_function(b, &msg);
+        break;
+
+    case NGX_HTTP_VOXANNE_RT_ERROR:
+
+        /* the message is the provider's text: printable bytes only */
+
+        last = clean;
+
+        for (p = msg.error_message.data;
+             p < msg.error_message.data + msg.error_message.len;
+             p++)
+        {
+            *last++ = (*p >= 0x20 && *p < 0x7f) ? *p : '?';
+        }
+
+        ngx_http_voxanne_bridge_fail(b, NGX_HTTP_VOXANNE_BRIDGE_ERROR,
+                                     "an error event: type \"%V\", code "
+                                     "\"%V\", event \"%V\": %*s",
+                                     &msg.error_type, &msg.error_code,
+                                     &msg.error_event, last - clean, clean);
+        break;
+
+    default:
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, b->request->connection->log, 0,
+                       "voxanne: realtime: event \"%V\"", &msg.type);
+    }
+
+done:
+
+    ngx_http_voxanne_rt_msg_free(&msg);
+
+    return rc;
+}
+
+
+/*
+ * An audio delta to Twilio, in pieces that fit its output (a piece is a
+ * multiple of 4 characters, whole bytes of audio); then a mark.
+ */
+
+static ngx_int_t
+ngx_http_voxanne_bridge_delta(ngx_http_voxanne_bridge_t *b,
+    ngx_http_voxanne_rt_msg_t *msg)
+{
+    u_char                        *p, *last;
+    size_t                         n, pad;
+    ngx_str_t                      piece;
+    ngx_http_voxanne_media_ctx_t  *ctx;
+
+    ctx = b->media;
+
+    if (msg->item_id.len == b->muted_len
+        && ngx_strncmp(msg->item_id.data, b->muted, b->muted_len) == 0)
+    {
+        return NGX_OK;
+    }
+
+    if (msg->item_id.len != b->item_len
+        || ngx_strncmp(msg->item_id.data, b->item, b->item_len) != 0)
+    {
+        ngx_memcpy(b->item, msg->item_id.data, msg->item_id.len);
+        b->item_len = msg->item_id.len;
+        b->items++;
+        b->sent = 0;
+        b->played = 0;
+    }
+
+    while (b->delta_off < msg->delta.len) {
+
+        n = ngx_min(msg->delta.len - b->delta_off,
+                    NGX_HTTP_VOXANNE_BRIDGE_PIECE);
+
+        if ((size_t) (ctx->out.end - ctx->out.last)
+            < n + 2 * (NGX_HTTP_VOXANNE_WS_HEADER_MAX
+                       + NGX_HTTP_VOXANNE_BRIDGE_FRAME))
+        {
+            ngx_http_voxanne_bridge_twilio(b);
+            return NGX_AGAIN;
+        }
+
+        piece.data = msg->delta.data + b->delta_off;
+        piece.len = n;
+
+        p = ctx->out.last + NGX_HTTP_VOXANNE_WS_HEADER_MAX;
+        last = ngx_sprintf(p, "{\"event\":\"media\",\"streamSid\":\"%V\","
+                              "\"media\":{\"payload\":\"%V\"}}",
+                           &ctx->stream_sid, &piece);
+
+        (void) ngx_http_voxanne_media_send(ctx, NGX_HTTP_VOXANNE_WS_TEXT, p,
+                                           last - p);
+
+        for (pad = 0; pad < 2 && pad < n && piece.data[n - 1 - pad] == '=';
+             pad++)
+        {
+            /* void */
+        }
+
+        b->sent += n / 4 * 3 - pad;
+        b->delta_off += n;
+    }
+
+    b->delta_off = 0;
+    b->deltas++;
+
+    p = ctx->out.last + NGX_HTTP_VOXANNE_WS_HEADER_MAX;
+    last = ngx_sprintf(p, "{\"event\":\"mark\",\"streamSid\":\"%V\","
+                          "\"mark\":{\"name\":\"%ui:%uL\"}}",
+                       &ctx->stream_sid, b->items, b->sent / 8);
+
+    if (ngx_http_voxanne_media_send(ctx, NGX_HTTP_VOXANNE_WS_TEXT, p,
+                                    last - p)
+        == NGX_OK)
+    {
+        ctx->stats.marks++;
+    }
+
+    ngx_http_voxanne_bridge_twilio(b);
+
+    return NGX_OK;
+}
+
+
+/*
+ * The caller speaks: Twilio drops what it has not played, the item is cut
+ * where the caller stopped hearing it (never past what was sent), and the
+ * rest of it is not forwarded.  A mark echoed by the clear names the item
+ * cut, so it does not count as played.
+ */
+
+static ngx_int_t
+ngx_http_voxanne_bridge_barge_in(ngx_http_voxanne_bridge_t *b)
+{
+    u_char                        *p, *last;
+    uint64_t                       sent;
+    ngx_str_t                      text, item;
+    ngx_http_voxanne_media_ctx_t  *ctx;
+    u_char                         truncate[NGX_HTTP_VOXANNE_BRIDGE_FRAME];
+
+    ctx = b->media;
+
+    if ((size_t) (ctx->out.end - ctx->out.last)
+        < NGX_HTTP_VOXANNE_WS_HEADER_MAX + NGX_HTTP_VOXANNE_BRIDGE_FRAME)
+    {
+        ngx_http_voxanne_bridge_twilio(b);
+        return NGX_AGAIN;
+    }
+
+    p = ctx->out.last + NGX_HTTP_VOXANNE_WS_HEADER_MAX;
+    last = ngx_sprintf(p, "{\"event\":\"clear\",\"streamSid\":\"%V\"}",
+                       &ctx->stream_sid);
+
+    (void) ngx_http_voxanne_media_send(ctx, NGX_HTTP_VOXANNE_WS_TEXT, p,
+                                       last - p);
+
+    ngx_http_voxanne_bridge_twilio(b);
+
+    b->barge_ins++;
+
+    if (b->item_len == 0) {
+        return NGX_OK;
+    }
+
+    item.data = b->item;
+    item.len = b->item_len;
+    sent = b->sent / 8;
+
+    ngx_log_error(NGX_LOG_INFO, b->request->connection->log, 0,
+                  "voxanne: realtime: call %V: barge-in, item %V played "
+                  "%uL of %uL ms", &ctx->call_sid, &item, b->played, sent);
+
+    if (b->played < sent) {
+        text.data = truncate;
+        text.len = ngx_sprintf(truncate,
+                               "{\"type\":\"conversation.item.truncate\","
+                               "\"item_id\":\"%V\",\"content_index\":0,"
+                               "\"audio_end_ms\":%uL}", &item, b->played)
+                   - truncate;
+
+        if (ngx_http_voxanne_bridge_send(b, &text) != NGX_OK) {
+            return NGX_OK;
+        }
+
+        b->truncations++;
+    }
+
+    ngx_memcpy(b->muted, b->item, b->item_len);
+    b->muted_len = b->item_len;
+    b->item_len = 0;
+
+    return NGX_OK;
+}
+
+
+/*
+ * A function call: get_current_time answers from the tenant's time zone;
+ * the other tools get no handler yet and say so, so that the model goes
+ * on talking rather than waiting.
+ */
+
+static void
+ngx_http_voxanne_bridge_function(ngx_http_voxanne_bridge_t *b,
+    ngx_http_voxanne_rt_msg_t *msg)
+{
+    u_char                     *p;
+    ngx_str_t                   text;
+    ngx_http_voxanne_tm_t       tm;
+    ngx_http_voxanne_tenant_t  *t;
+    u_char                      buf[NGX_HTTP_VOXANNE_BRIDGE_FRAME * 2];
+
+    t = b->media->tenant;
+
+    ngx_log_error(NGX_LOG_INFO, b->request->connection->log, 0,
+                  "voxanne: realtime: call %V: function call \"%V\"",
+                  &b->media->call_sid, &msg->name);
+
+    p = ngx_sprintf(buf, "{\"type\":\"conversation.item.create\","
+                         "\"item\":{\"type\":\"function_call_output\","
+                         "\"call_id\":\"%V\",\"output\":\"", &msg->call_id);
+
+    if ((t->agent.tools & NGX_HTTP_VOXANNE_TOOL_TIME)
+        && msg->name.len == sizeof("get_current_time") - 1
+        && ngx_strncmp(msg->name.data, "get_current_time", msg->name.len)
+           == 0)
+    {
+        ngx_http_voxanne_tz_local(&t->tz, ngx_time(), &tm);
+
+        p = ngx_sprintf(p, "%s %04i-%02ui-%02ui %02ui:%02ui (%V)",
+                        ngx_http_voxanne_weekdays[tm.wday], tm.year,
+                        tm.month, tm.mday, tm.minute / 60, tm.minute % 60,
+                        &t->timezone);
+
+    } else {
+        p = ngx_sprintf(p, "This tool is not available on this line.");
+    }
+
+    text.data = buf;
+    text.len = ngx_sprintf(p, "\"}}") - buf;
+
+    if (ngx_http_voxanne_bridge_send(b, &text) == NGX_OK) {
+        ngx_str_set(&text, "{\"type\":\"response.create\"}");
+        (void) ngx_http_voxanne_bridge_send(b, &text);
+    }
+}
+
+
+static ngx_int_t
+ngx_http_voxanne_bridge_send(ngx_http_voxanne_bridge_t *b, ngx_str_t *text)
+{
+    if (ngx_http_voxanne_wsc_send(b->wsc, text->data, text->len) == NGX_OK) {
+        return NGX_OK;
+    }
+
+    ngx_http_voxanne_bridge_fail(b, NGX_HTTP_VOXANNE_WSC_DROPPED,
+                                 "an event of %uz bytes could not be queued",
+                                 text->len);
+
+    return NGX_ERROR;
+}
+
+
+/*
+ * The provider failed: logged once with its cause (never the key),
+ * counted, and the Twilio stream closes as failed, which gives the call
+ * the tenant's fallback on the stream-ended route.
+ */
+
+static void
+ngx_http_voxanne_bridge_fail(ngx_http_voxanne_bridge_t *b, ngx_uint_t cause,
+    const char *fmt, ...)
+{
+    u_char                        *p;
+    va_list                        args;
+    ngx_http_voxanne_media_ctx_t  *ctx;
+    ngx_http_voxanne_main_conf_t  *vmcf;
+    u_char                         detail[NGX_MAX_ERROR_STR / 4];
+
+    if (b->state == NGX_HTTP_VOXANNE_BRIDGE_FAILED) {
+        return;
+    }
+
+    b->state = NGX_HTTP_VOXANNE_BRIDGE_FAILED;
+    ctx = b->media;
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(detail, detail + sizeof(detail), fmt, args);
+    va_end(args);
+
+    ngx_log_error(NGX_LOG_ERR, b->request->connection->log, 0,
+                  "voxanne: realtime: call %V tenant \"%V\": provider "
+                  "failure (%V): %*s", &ctx->call_sid, &ctx->tenant->name,
+                  &ngx_http_voxanne_bridge_causes[cause], p - detail, detail);
+
+    vmcf = ngx_http_get_module_main_conf(b->request, ngx_http_voxanne_module);
+
+    ngx_http_voxanne_calls_count(vmcf->calls,
+                                 NGX_HTTP_VOXANNE_RT_FAILURES + cause, 1);
+
+    if (b->wsc) {
+        ngx_http_voxanne_wsc_close(b->wsc, NGX_HTTP_VOXANNE_WS_INTERNAL);
+        b->wsc = NULL;
+    }
+
+    ngx_free(b->early);
+    b->early = NULL;
+
+    ngx_http_voxanne_media_close(b->request, ctx,
+                                 NGX_HTTP_VOXANNE_WS_INTERNAL,
+                                 "realtime provider failure");
+
+    /* Twilio's answer to the close is read, even if reading had stopped */
+
+    if (ctx->paused) {
+        ctx->paused = 0;
+        ngx_post_event(b->request->connection->read, &ngx_posted_events);
+    }
+
+    ngx_http_voxanne_bridge_twilio(b);
+}
+
+
+/* Twilio's output is sent from its own write event */
+
+static void
+ngx_http_voxanne_bridge_twilio(ngx_http_voxanne_bridge_t *b)
+{
+    ngx_post_event(b->request->connection->write, &ngx_posted_events);
+}
