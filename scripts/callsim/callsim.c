@@ -27,11 +27,11 @@
 #include <jansson.h>
 
 #include "callsim.h"
+#include "tools.h"
 
 
 static int callsim_options(callsim_t *run, int argc, char **argv);
 static int callsim_usec(const char *s, lws_usec_t *usec);
-static char *callsim_read_file(const char *path, size_t *len);
 static void callsim_raise_nofile(callsim_t *run);
 static int callsim_context(callsim_t *run);
 static int callsim_clock_init(callsim_t *run);
@@ -143,7 +143,7 @@ main(int argc, char **argv)
     }
 
     if (run.token_file) {
-        token = callsim_read_file(run.token_file, &len);
+        token = tools_read_file("callsim", run.token_file, &len);
         if (token == NULL) {
             return 2;
         }
@@ -427,8 +427,8 @@ callsim_options(callsim_t *run, int argc, char **argv)
 
         case CALLSIM_OPT_AUDIO:
             run->audio_file = optarg;
-            run->audio = (unsigned char *) callsim_read_file(optarg,
-                                                             &run->audio_len);
+            run->audio = (unsigned char *)
+                         tools_read_file("callsim", optarg, &run->audio_len);
             if (run->audio == NULL) {
                 return -1;
             }
@@ -615,50 +615,6 @@ callsim_usec(const char *s, lws_usec_t *usec)
     *usec = (lws_usec_t) llround(v * LWS_US_PER_SEC);
 
     return 0;
-}
-
-
-static char *
-callsim_read_file(const char *path, size_t *len)
-{
-    char    *data;
-    long     size;
-    FILE    *f;
-
-    f = fopen(path, "rb");
-    if (f == NULL) {
-        fprintf(stderr, "callsim: %s: %s\n", path, strerror(errno));
-        return NULL;
-    }
-
-    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0
-        || fseek(f, 0, SEEK_SET) != 0)
-    {
-        fprintf(stderr, "callsim: %s: %s\n", path, strerror(errno));
-        fclose(f);
-        return NULL;
-    }
-
-    data = malloc(size + 1);
-    if (data == NULL) {
-        fprintf(stderr, "callsim: out of memory\n");
-        fclose(f);
-        return NULL;
-    }
-
-    if (fread(data, 1, size, f) != (size_t) size) {
-        fprintf(stderr, "callsim: %s: a short read\n", path);
-        free(data);
-        fclose(f);
-        return NULL;
-    }
-
-    fclose(f);
-
-    data[size] = '\0';
-    *len = size;
-
-    return data;
 }
 
 

@@ -29,12 +29,12 @@
 #include <unistd.h>
 
 #include "mockrt.h"
+#include "tools.h"
 
 
 static int mockrt_options(mockrt_t *mock, int argc, char **argv);
 static int mockrt_ms(const char *s, unsigned *ms);
 static int mockrt_uint(const char *s, unsigned long max, unsigned long *n);
-static char *mockrt_read_file(const char *path, size_t *len);
 static int mockrt_tool(mockrt_t *mock, const char *spec, const char *where);
 static int mockrt_tools_file(mockrt_t *mock, const char *path);
 static void mockrt_default_tools(mockrt_t *mock);
@@ -325,7 +325,7 @@ mockrt_options(mockrt_t *mock, int argc, char **argv)
             break;
 
         case MOCKRT_OPT_API_KEY_FILE:
-            key = mockrt_read_file(optarg, &len);
+            key = tools_read_file("mock-realtime", optarg, &len);
             if (key == NULL) {
                 return -1;
             }
@@ -383,7 +383,8 @@ mockrt_options(mockrt_t *mock, int argc, char **argv)
             break;
 
         case MOCKRT_OPT_AUDIO:
-            mock->audio = (unsigned char *) mockrt_read_file(optarg, &len);
+            mock->audio = (unsigned char *)
+                          tools_read_file("mock-realtime", optarg, &len);
             if (mock->audio == NULL) {
                 return -1;
             }
@@ -612,50 +613,6 @@ mockrt_uint(const char *s, unsigned long max, unsigned long *n)
 }
 
 
-static char *
-mockrt_read_file(const char *path, size_t *len)
-{
-    char  *data;
-    long   size;
-    FILE  *f;
-
-    f = fopen(path, "rb");
-    if (f == NULL) {
-        fprintf(stderr, "mock-realtime: %s: %s\n", path, strerror(errno));
-        return NULL;
-    }
-
-    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0
-        || fseek(f, 0, SEEK_SET) != 0)
-    {
-        fprintf(stderr, "mock-realtime: %s: %s\n", path, strerror(errno));
-        fclose(f);
-        return NULL;
-    }
-
-    data = malloc(size + 1);
-    if (data == NULL) {
-        fprintf(stderr, "mock-realtime: out of memory\n");
-        fclose(f);
-        return NULL;
-    }
-
-    if (fread(data, 1, size, f) != (size_t) size) {
-        fprintf(stderr, "mock-realtime: %s: a short read\n", path);
-        free(data);
-        fclose(f);
-        return NULL;
-    }
-
-    fclose(f);
-
-    data[size] = '\0';
-    *len = size;
-
-    return data;
-}
-
-
 /*
  * "TRIGGER=NAME [ARGS]": a DTMF key (0-9 * # A-D) or a phrase, a function
  * name, and its arguments, a JSON object (default {}).
@@ -728,7 +685,7 @@ mockrt_tools_file(mockrt_t *mock, const char *path)
     size_t   len;
     unsigned n;
 
-    text = mockrt_read_file(path, &len);
+    text = tools_read_file("mock-realtime", path, &len);
     if (text == NULL) {
         return -1;
     }

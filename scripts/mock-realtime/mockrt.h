@@ -293,7 +293,6 @@ void mockrt_echo_append(mockrt_session_t *s, const char *b64, size_t len,
 /* mockrt_audio.c */
 void mockrt_audio_init(void);
 int mockrt_sample(mockrt_format_e format, const unsigned char *p);
-unsigned char mockrt_ulaw(int sample);
 unsigned char mockrt_alaw(int sample);
 unsigned mockrt_rate(mockrt_format_e format);
 unsigned mockrt_bytes_per_ms(mockrt_format_e format);

@@ -16,11 +16,11 @@
 #include <string.h>
 
 #include "mockrt.h"
+#include "tools.h"
 
 
 #define MOCKRT_TONE_LEVEL   8192.0           /* -12 dBFS */
 #define MOCKRT_ULAW_BIAS    0x84
-#define MOCKRT_ULAW_CLIP    32635
 
 
 static int   mockrt_ulaw_linear[256];
@@ -90,37 +90,6 @@ mockrt_sample(mockrt_format_e format, const unsigned char *p)
 
 
 unsigned char
-mockrt_ulaw(int sample)
-{
-    int  sign, exponent, mantissa, mask;
-
-    sign = 0;
-
-    if (sample < 0) {
-        sign = 0x80;
-        sample = -sample;
-    }
-
-    if (sample > MOCKRT_ULAW_CLIP) {
-        sample = MOCKRT_ULAW_CLIP;
-    }
-
-    sample += MOCKRT_ULAW_BIAS;
-
-    for (exponent = 7, mask = 0x4000;
-         exponent > 0 && (sample & mask) == 0;
-         exponent--, mask >>= 1)
-    {
-        /* void */
-    }
-
-    mantissa = (sample >> (exponent + 3)) & 0x0f;
-
-    return (unsigned char) ~(sign | (exponent << 4) | mantissa);
-}
-
-
-unsigned char
 mockrt_alaw(int sample)
 {
     int  mask, seg, v;
@@ -169,7 +138,7 @@ mockrt_put(mockrt_format_e format, unsigned char **p, int sample)
     switch (format) {
 
     case MOCKRT_PCMU:
-        *(*p)++ = mockrt_ulaw(sample);
+        *(*p)++ = tools_ulaw(sample);
         break;
 
     case MOCKRT_PCMA:

@@ -10,7 +10,7 @@
  * a missing field, an unknown one (a beta field such as "temperature" or
  * "input_audio_format"), a wrong type or value each get an "error" event
  * naming the parameter and the client's event_id, and change nothing.
- * The messages follow the server's wording where it is known.
+ * Each object is a table of its fields and their checks.
  */
 
 
@@ -27,89 +27,271 @@ typedef struct {
 } mockrt_check_t;
 
 
-static int mockrt_check_session_audio(mockrt_check_t *c, json_t *v,
+typedef int (*mockrt_check_pt)(mockrt_check_t *c, json_t *v,
     const char *path);
-static int mockrt_check_input(mockrt_check_t *c, json_t *v,
+
+typedef struct {
+    const char                *key;
+    mockrt_check_pt            check;
+    unsigned                   required;
+} mockrt_field_t;
+
+
+static int mockrt_object(mockrt_check_t *c, json_t *v, const char *path,
+    const mockrt_field_t *fields);
+static int mockrt_session_type(mockrt_check_t *c, json_t *v,
     const char *path);
-static int mockrt_check_output(mockrt_check_t *c, json_t *v,
+static int mockrt_model(mockrt_check_t *c, json_t *v, const char *path);
+static int mockrt_session_audio(mockrt_check_t *c, json_t *v,
     const char *path);
-static int mockrt_check_format(mockrt_check_t *c, json_t *v,
+static int mockrt_input(mockrt_check_t *c, json_t *v, const char *path);
+static int mockrt_output(mockrt_check_t *c, json_t *v, const char *path);
+static int mockrt_response_audio(mockrt_check_t *c, json_t *v,
     const char *path);
-static int mockrt_check_turn(mockrt_check_t *c, json_t *v, const char *path);
-static int mockrt_check_transcription(mockrt_check_t *c, json_t *v,
+static int mockrt_response_output(mockrt_check_t *c, json_t *v,
     const char *path);
-static int mockrt_check_voice(mockrt_check_t *c, json_t *v,
+static int mockrt_format(mockrt_check_t *c, json_t *v, const char *path);
+static int mockrt_format_type(mockrt_check_t *c, json_t *v,
     const char *path);
-static int mockrt_check_tools(mockrt_check_t *c, json_t *v,
+static int mockrt_later(mockrt_check_t *c, json_t *v, const char *path);
+static int mockrt_turn(mockrt_check_t *c, json_t *v, const char *path);
+static int mockrt_turn_type(mockrt_check_t *c, json_t *v, const char *path);
+static int mockrt_eagerness(mockrt_check_t *c, json_t *v, const char *path);
+static int mockrt_transcription(mockrt_check_t *c, json_t *v,
     const char *path);
-static int mockrt_check_tool_choice(mockrt_check_t *c, json_t *v,
+static int mockrt_noise_reduction(mockrt_check_t *c, json_t *v,
     const char *path);
-static int mockrt_check_modalities(mockrt_check_t *c, json_t *v,
+static int mockrt_noise_type(mockrt_check_t *c, json_t *v,
     const char *path);
-static int mockrt_check_max_tokens(mockrt_check_t *c, json_t *v,
+static int mockrt_voice(mockrt_check_t *c, json_t *v, const char *path);
+static int mockrt_tools(mockrt_check_t *c, json_t *v, const char *path);
+static int mockrt_tool_name(mockrt_check_t *c, json_t *v, const char *path);
+static int mockrt_tool_choice(mockrt_check_t *c, json_t *v,
     const char *path);
-static int mockrt_check_part(mockrt_check_t *c, json_t *v, const char *path,
-    const char *role);
-static int mockrt_keys(mockrt_check_t *c, json_t *obj, const char *path,
-    const char *const *allowed);
+static int mockrt_tool_type(mockrt_check_t *c, json_t *v, const char *path);
+static int mockrt_modalities(mockrt_check_t *c, json_t *v,
+    const char *path);
+static int mockrt_max_tokens(mockrt_check_t *c, json_t *v,
+    const char *path);
+static int mockrt_tracing(mockrt_check_t *c, json_t *v, const char *path);
+static int mockrt_truncation(mockrt_check_t *c, json_t *v,
+    const char *path);
+static int mockrt_conversation(mockrt_check_t *c, json_t *v,
+    const char *path);
+static int mockrt_item_type(mockrt_check_t *c, json_t *v, const char *path);
+static int mockrt_role(mockrt_check_t *c, json_t *v, const char *path);
+static int mockrt_threshold(mockrt_check_t *c, json_t *v, const char *path);
+static int mockrt_padding(mockrt_check_t *c, json_t *v, const char *path);
+static int mockrt_idle(mockrt_check_t *c, json_t *v, const char *path);
+static int mockrt_speed(mockrt_check_t *c, json_t *v, const char *path);
+static int mockrt_content_index(mockrt_check_t *c, json_t *v,
+    const char *path);
+static int mockrt_audio_end(mockrt_check_t *c, json_t *v, const char *path);
+static int mockrt_string(mockrt_check_t *c, json_t *v, const char *path);
+static int mockrt_bool(mockrt_check_t *c, json_t *v, const char *path);
+static int mockrt_array(mockrt_check_t *c, json_t *v, const char *path);
+static int mockrt_any_object(mockrt_check_t *c, json_t *v,
+    const char *path);
+static int mockrt_object_or_null(mockrt_check_t *c, json_t *v,
+    const char *path);
+static int mockrt_strings(mockrt_check_t *c, json_t *v, const char *path);
+static int mockrt_strings_or_null(mockrt_check_t *c, json_t *v,
+    const char *path);
 static int mockrt_want(mockrt_check_t *c, json_t *v, const char *path,
     json_type type);
-static int mockrt_want_or_null(mockrt_check_t *c, json_t *v,
-    const char *path, json_type type);
 static int mockrt_enum(mockrt_check_t *c, json_t *v, const char *path,
     const char *const *values);
 static int mockrt_int(mockrt_check_t *c, json_t *v, const char *path,
     json_int_t min, json_int_t max);
 static int mockrt_number(mockrt_check_t *c, json_t *v, const char *path,
     double min, double max);
-static int mockrt_strings(mockrt_check_t *c, json_t *v, const char *path);
 static int mockrt_missing(mockrt_check_t *c, const char *path);
-static int mockrt_invalid(mockrt_check_t *c, const char *path,
-    const char *fmt, ...) __attribute__ ((format (printf, 3, 4)));
+static int mockrt_invalid(mockrt_check_t *c, const char *code,
+    const char *path, const char *fmt, ...)
+    __attribute__ ((format (printf, 4, 5)));
 static const char *mockrt_kind(json_t *v);
 static void mockrt_path(char *buf, size_t size, const char *path,
     const char *key);
-static void mockrt_index(char *buf, size_t size, const char *path,
-    size_t i);
 
 
-static const char *const  mockrt_session_keys[] = {
-    "type", "audio", "include", "instructions", "max_output_tokens",
-    "model", "output_modalities", "parallel_tool_calls", "prompt",
-    "reasoning", "tool_choice", "tools", "tracing", "truncation", NULL
+static const mockrt_field_t  mockrt_session_fields[] = {
+    { "type", mockrt_session_type, 1 },
+    { "audio", mockrt_session_audio, 0 },
+    { "include", mockrt_strings_or_null, 0 },
+    { "instructions", mockrt_string, 0 },
+    { "max_output_tokens", mockrt_max_tokens, 0 },
+    { "model", mockrt_model, 0 },
+    { "output_modalities", mockrt_modalities, 0 },
+    { "parallel_tool_calls", mockrt_bool, 0 },
+    { "prompt", mockrt_object_or_null, 0 },
+    { "reasoning", mockrt_object_or_null, 0 },
+    { "tool_choice", mockrt_tool_choice, 0 },
+    { "tools", mockrt_tools, 0 },
+    { "tracing", mockrt_tracing, 0 },
+    { "truncation", mockrt_truncation, 0 },
+    { NULL, NULL, 0 }
 };
 
-static const char *const  mockrt_response_keys[] = {
-    "audio", "conversation", "input", "instructions", "max_output_tokens",
-    "metadata", "output_modalities", "parallel_tool_calls", "prompt",
-    "reasoning", "tool_choice", "tools", NULL
+static const mockrt_field_t  mockrt_audio_fields[] = {
+    { "input", mockrt_input, 0 },
+    { "output", mockrt_output, 0 },
+    { NULL, NULL, 0 }
 };
 
-static const char *const  mockrt_item_keys[] = {
-    "id", "type", "object", "status", "role", "content", "call_id", "name",
-    "arguments", "output", NULL
+static const mockrt_field_t  mockrt_input_fields[] = {
+    { "format", mockrt_format, 0 },
+    { "noise_reduction", mockrt_noise_reduction, 0 },
+    { "transcription", mockrt_transcription, 0 },
+    { "turn_detection", mockrt_turn, 0 },
+    { NULL, NULL, 0 }
 };
 
-static const char *const  mockrt_part_keys[] = {
-    "type", "text", "audio", "transcript", "image_url", "detail", NULL
+static const mockrt_field_t  mockrt_output_fields[] = {
+    { "format", mockrt_format, 0 },
+    { "voice", mockrt_voice, 0 },
+    { "speed", mockrt_speed, 0 },
+    { NULL, NULL, 0 }
 };
 
-static const char *const  mockrt_formats[] = {
-    "audio/pcm", "audio/pcmu", "audio/pcma", NULL
+static const mockrt_field_t  mockrt_format_fields[] = {
+    { "type", mockrt_format_type, 1 },
+    { "rate", mockrt_later, 0 },
+    { NULL, NULL, 0 }
+};
+
+static const mockrt_field_t  mockrt_server_vad_fields[] = {
+    { "type", mockrt_turn_type, 1 },
+    { "threshold", mockrt_threshold, 0 },
+    { "prefix_padding_ms", mockrt_padding, 0 },
+    { "silence_duration_ms", mockrt_padding, 0 },
+    { "create_response", mockrt_bool, 0 },
+    { "interrupt_response", mockrt_bool, 0 },
+    { "idle_timeout_ms", mockrt_idle, 0 },
+    { NULL, NULL, 0 }
+};
+
+static const mockrt_field_t  mockrt_semantic_vad_fields[] = {
+    { "type", mockrt_turn_type, 1 },
+    { "eagerness", mockrt_eagerness, 0 },
+    { "create_response", mockrt_bool, 0 },
+    { "interrupt_response", mockrt_bool, 0 },
+    { NULL, NULL, 0 }
+};
+
+static const mockrt_field_t  mockrt_transcription_fields[] = {
+    { "model", mockrt_string, 0 },
+    { "language", mockrt_string, 0 },
+    { "prompt", mockrt_string, 0 },
+    { "delay", mockrt_string, 0 },
+    { "keywords", mockrt_strings, 0 },
+    { "languages", mockrt_strings, 0 },
+    { NULL, NULL, 0 }
+};
+
+static const mockrt_field_t  mockrt_noise_fields[] = {
+    { "type", mockrt_noise_type, 0 },
+    { NULL, NULL, 0 }
+};
+
+static const mockrt_field_t  mockrt_voice_fields[] = {
+    { "id", mockrt_string, 1 },
+    { NULL, NULL, 0 }
+};
+
+static const mockrt_field_t  mockrt_tool_fields[] = {
+    { "type", mockrt_tool_type, 0 },
+    { "name", mockrt_tool_name, 1 },
+    { "description", mockrt_string, 0 },
+    { "parameters", mockrt_any_object, 0 },
+    { NULL, NULL, 0 }
+};
+
+static const mockrt_field_t  mockrt_tool_choice_fields[] = {
+    { "type", mockrt_tool_type, 1 },
+    { "name", mockrt_string, 1 },
+    { NULL, NULL, 0 }
+};
+
+static const mockrt_field_t  mockrt_response_fields[] = {
+    { "audio", mockrt_response_audio, 0 },
+    { "conversation", mockrt_conversation, 0 },
+    { "input", mockrt_array, 0 },
+    { "instructions", mockrt_string, 0 },
+    { "max_output_tokens", mockrt_max_tokens, 0 },
+    { "metadata", mockrt_object_or_null, 0 },
+    { "output_modalities", mockrt_modalities, 0 },
+    { "parallel_tool_calls", mockrt_bool, 0 },
+    { "prompt", mockrt_object_or_null, 0 },
+    { "reasoning", mockrt_object_or_null, 0 },
+    { "tool_choice", mockrt_tool_choice, 0 },
+    { "tools", mockrt_tools, 0 },
+    { NULL, NULL, 0 }
+};
+
+static const mockrt_field_t  mockrt_response_audio_fields[] = {
+    { "output", mockrt_response_output, 0 },
+    { NULL, NULL, 0 }
+};
+
+static const mockrt_field_t  mockrt_response_output_fields[] = {
+    { "format", mockrt_format, 0 },
+    { "voice", mockrt_voice, 0 },
+    { NULL, NULL, 0 }
+};
+
+static const mockrt_field_t  mockrt_message_fields[] = {
+    { "id", mockrt_string, 0 },
+    { "type", mockrt_item_type, 1 },
+    { "object", mockrt_string, 0 },
+    { "status", mockrt_string, 0 },
+    { "role", mockrt_role, 1 },
+    { "content", mockrt_array, 1 },
+    { NULL, NULL, 0 }
+};
+
+static const mockrt_field_t  mockrt_call_fields[] = {
+    { "id", mockrt_string, 0 },
+    { "type", mockrt_item_type, 1 },
+    { "object", mockrt_string, 0 },
+    { "status", mockrt_string, 0 },
+    { "call_id", mockrt_string, 0 },
+    { "name", mockrt_string, 1 },
+    { "arguments", mockrt_string, 1 },
+    { NULL, NULL, 0 }
+};
+
+static const mockrt_field_t  mockrt_output_item_fields[] = {
+    { "id", mockrt_string, 0 },
+    { "type", mockrt_item_type, 1 },
+    { "object", mockrt_string, 0 },
+    { "status", mockrt_string, 0 },
+    { "call_id", mockrt_string, 1 },
+    { "output", mockrt_string, 1 },
+    { NULL, NULL, 0 }
+};
+
+static const mockrt_field_t  mockrt_part_fields[] = {
+    { "type", mockrt_string, 1 },
+    { "text", mockrt_string, 0 },
+    { "audio", mockrt_string, 0 },
+    { "transcript", mockrt_string, 0 },
+    { "image_url", mockrt_string, 0 },
+    { "detail", mockrt_string, 0 },
+    { NULL, NULL, 0 }
+};
+
+static const mockrt_field_t  mockrt_truncate_fields[] = {
+    { "type", mockrt_string, 1 },
+    { "event_id", mockrt_string, 0 },
+    { "item_id", mockrt_string, 1 },
+    { "content_index", mockrt_content_index, 1 },
+    { "audio_end_ms", mockrt_audio_end, 1 },
+    { NULL, NULL, 0 }
 };
 
 static const char *const  mockrt_voices[] = {
     "alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse",
     "marin", "cedar", NULL
-};
-
-static const char *const  mockrt_server_vad_keys[] = {
-    "type", "threshold", "prefix_padding_ms", "silence_duration_ms",
-    "create_response", "interrupt_response", "idle_timeout_ms", NULL
-};
-
-static const char *const  mockrt_semantic_vad_keys[] = {
-    "type", "eagerness", "create_response", "interrupt_response", NULL
 };
 
 
@@ -119,12 +301,7 @@ int
 mockrt_check_session(mockrt_session_t *s, const char *client_event,
     json_t *session)
 {
-    json_t          *v;
-    const char      *model;
-    mockrt_check_t   c;
-
-    static const char *const  types[] = { "realtime", "transcription", NULL };
-    static const char *const  truncation[] = { "auto", "disabled", NULL };
+    mockrt_check_t  c;
 
     c.s = s;
     c.client_event = client_event;
@@ -133,628 +310,7 @@ mockrt_check_session(mockrt_session_t *s, const char *client_event,
         return mockrt_missing(&c, "session");
     }
 
-    if (mockrt_want(&c, session, "session", JSON_OBJECT) != 0
-        || mockrt_keys(&c, session, "session", mockrt_session_keys) != 0)
-    {
-        return -1;
-    }
-
-    v = json_object_get(session, "type");
-
-    if (v == NULL) {
-        return mockrt_missing(&c, "session.type");
-    }
-
-    if (mockrt_enum(&c, v, "session.type", types) != 0) {
-        return -1;
-    }
-
-    if (strcmp(json_string_value(v), "realtime") != 0) {
-        return mockrt_invalid(&c, "session.type", "Invalid value: '%s'. "
-                              "mock-realtime serves realtime sessions only.",
-                              json_string_value(v));
-    }
-
-    v = json_object_get(session, "model");
-
-    if (v) {
-        if (mockrt_want(&c, v, "session.model", JSON_STRING) != 0) {
-            return -1;
-        }
-
-        model = json_string_value(json_object_get(s->config, "model"));
-
-        if (model && strcmp(model, json_string_value(v)) != 0) {
-            return mockrt_invalid(&c, "session.model", "Invalid value: '%s'. "
-                                  "The model cannot change during a "
-                                  "session.", json_string_value(v));
-        }
-    }
-
-    if (((v = json_object_get(session, "instructions"))
-         && mockrt_want(&c, v, "session.instructions", JSON_STRING) != 0)
-        || ((v = json_object_get(session, "audio"))
-            && mockrt_check_session_audio(&c, v, "session.audio") != 0)
-        || ((v = json_object_get(session, "output_modalities"))
-            && mockrt_check_modalities(&c, v, "session.output_modalities")
-               != 0)
-        || ((v = json_object_get(session, "tools"))
-            && mockrt_check_tools(&c, v, "session.tools") != 0)
-        || ((v = json_object_get(session, "tool_choice"))
-            && mockrt_check_tool_choice(&c, v, "session.tool_choice") != 0)
-        || ((v = json_object_get(session, "max_output_tokens"))
-            && mockrt_check_max_tokens(&c, v, "session.max_output_tokens")
-               != 0)
-        || ((v = json_object_get(session, "parallel_tool_calls"))
-            && mockrt_want(&c, v, "session.parallel_tool_calls", JSON_TRUE)
-               != 0)
-        || ((v = json_object_get(session, "include"))
-            && (mockrt_want_or_null(&c, v, "session.include", JSON_ARRAY) != 0
-                || mockrt_strings(&c, v, "session.include") != 0))
-        || ((v = json_object_get(session, "prompt"))
-            && mockrt_want_or_null(&c, v, "session.prompt", JSON_OBJECT) != 0)
-        || ((v = json_object_get(session, "reasoning"))
-            && mockrt_want_or_null(&c, v, "session.reasoning", JSON_OBJECT)
-               != 0))
-    {
-        return -1;
-    }
-
-    v = json_object_get(session, "tracing");
-
-    if (v && !json_is_null(v) && !json_is_object(v)
-        && !(json_is_string(v) && strcmp(json_string_value(v), "auto") == 0))
-    {
-        return mockrt_invalid(&c, "session.tracing", "Invalid value for "
-                              "'%s': expected null, \"auto\" or an object.",
-                              "session.tracing");
-    }
-
-    v = json_object_get(session, "truncation");
-
-    if (v && !json_is_object(v)
-        && mockrt_enum(&c, v, "session.truncation", truncation) != 0)
-    {
-        return -1;
-    }
-
-    return 0;
-}
-
-
-static int
-mockrt_check_session_audio(mockrt_check_t *c, json_t *v, const char *path)
-{
-    char         p[128];
-    json_t      *dir;
-    const char  *voice;
-
-    static const char *const  keys[] = { "input", "output", NULL };
-
-    if (mockrt_want(c, v, path, JSON_OBJECT) != 0
-        || mockrt_keys(c, v, path, keys) != 0)
-    {
-        return -1;
-    }
-
-    dir = json_object_get(v, "input");
-    mockrt_path(p, sizeof(p), path, "input");
-
-    if (dir && mockrt_check_input(c, dir, p) != 0) {
-        return -1;
-    }
-
-    dir = json_object_get(v, "output");
-    mockrt_path(p, sizeof(p), path, "output");
-
-    if (dir && mockrt_check_output(c, dir, p) != 0) {
-        return -1;
-    }
-
-    /* the voice is fixed once the model has spoken */
-
-    voice = json_string_value(json_object_get(dir, "voice"));
-
-    if (voice && c->s->audio_out
-        && !json_equal(json_object_get(dir, "voice"),
-                       json_object_get(json_object_get(json_object_get(
-                           c->s->config, "audio"), "output"), "voice")))
-    {
-        mockrt_error(c->s, "invalid_request_error", "cannot_update_voice",
-                     "session.audio.output.voice", c->client_event,
-                     "Cannot update a conversation's voice if assistant "
-                     "audio is present.");
-        return -1;
-    }
-
-    return 0;
-}
-
-
-static int
-mockrt_check_input(mockrt_check_t *c, json_t *v, const char *path)
-{
-    char     p[128];
-    json_t  *nr;
-
-    static const char *const  keys[] = {
-        "format", "noise_reduction", "transcription", "turn_detection", NULL
-    };
-    static const char *const  nr_keys[] = { "type", NULL };
-    static const char *const  nr_types[] = {
-        "near_field", "far_field", NULL
-    };
-
-    if (mockrt_want(c, v, path, JSON_OBJECT) != 0
-        || mockrt_keys(c, v, path, keys) != 0)
-    {
-        return -1;
-    }
-
-    mockrt_path(p, sizeof(p), path, "format");
-
-    if (json_object_get(v, "format")
-        && mockrt_check_format(c, json_object_get(v, "format"), p) != 0)
-    {
-        return -1;
-    }
-
-    mockrt_path(p, sizeof(p), path, "turn_detection");
-
-    if (json_object_get(v, "turn_detection")
-        && mockrt_check_turn(c, json_object_get(v, "turn_detection"), p) != 0)
-    {
-        return -1;
-    }
-
-    mockrt_path(p, sizeof(p), path, "transcription");
-
-    if (json_object_get(v, "transcription")
-        && mockrt_check_transcription(c, json_object_get(v, "transcription"),
-                                      p) != 0)
-    {
-        return -1;
-    }
-
-    nr = json_object_get(v, "noise_reduction");
-    mockrt_path(p, sizeof(p), path, "noise_reduction");
-
-    if (nr == NULL || json_is_null(nr)) {
-        return 0;
-    }
-
-    if (mockrt_want(c, nr, p, JSON_OBJECT) != 0
-        || mockrt_keys(c, nr, p, nr_keys) != 0)
-    {
-        return -1;
-    }
-
-    mockrt_path(p, sizeof(p), path, "noise_reduction.type");
-
-    return json_object_get(nr, "type")
-           ? mockrt_enum(c, json_object_get(nr, "type"), p, nr_types) : 0;
-}
-
-
-static int
-mockrt_check_output(mockrt_check_t *c, json_t *v, const char *path)
-{
-    char  p[128];
-
-    static const char *const  keys[] = { "format", "voice", "speed", NULL };
-
-    if (mockrt_want(c, v, path, JSON_OBJECT) != 0
-        || mockrt_keys(c, v, path, keys) != 0)
-    {
-        return -1;
-    }
-
-    mockrt_path(p, sizeof(p), path, "format");
-
-    if (json_object_get(v, "format")
-        && mockrt_check_format(c, json_object_get(v, "format"), p) != 0)
-    {
-        return -1;
-    }
-
-    mockrt_path(p, sizeof(p), path, "voice");
-
-    if (json_object_get(v, "voice")
-        && mockrt_check_voice(c, json_object_get(v, "voice"), p) != 0)
-    {
-        return -1;
-    }
-
-    mockrt_path(p, sizeof(p), path, "speed");
-
-    return json_object_get(v, "speed")
-           ? mockrt_number(c, json_object_get(v, "speed"), p, 0.25, 1.5) : 0;
-}
-
-
-/* {"type": "audio/pcmu"}; a rate only with audio/pcm, and only 24000 */
-
-static int
-mockrt_check_format(mockrt_check_t *c, json_t *v, const char *path)
-{
-    char         p[128];
-    json_t      *rate;
-    const char  *type;
-
-    static const char *const  keys[] = { "type", "rate", NULL };
-
-    if (mockrt_want(c, v, path, JSON_OBJECT) != 0
-        || mockrt_keys(c, v, path, keys) != 0)
-    {
-        return -1;
-    }
-
-    mockrt_path(p, sizeof(p), path, "type");
-
-    if (json_object_get(v, "type") == NULL) {
-        return mockrt_missing(c, p);
-    }
-
-    if (mockrt_enum(c, json_object_get(v, "type"), p, mockrt_formats) != 0) {
-        return -1;
-    }
-
-    type = json_string_value(json_object_get(v, "type"));
-    rate = json_object_get(v, "rate");
-    mockrt_path(p, sizeof(p), path, "rate");
-
-    if (rate == NULL) {
-        return 0;
-    }
-
-    if (strcmp(type, "audio/pcm") != 0) {
-        mockrt_error(c->s, "invalid_request_error", "unknown_parameter", p,
-                     c->client_event, "Unknown parameter: '%s'.", p);
-        return -1;
-    }
-
-    return mockrt_int(c, rate, p, 24000, 24000);
-}
-
-
-static int
-mockrt_check_turn(mockrt_check_t *c, json_t *v, const char *path)
-{
-    char         p[128];
-    json_t      *idle;
-    const char  *type;
-
-    static const char *const  types[] = {
-        "server_vad", "semantic_vad", NULL
-    };
-    static const char *const  eagerness[] = {
-        "low", "medium", "high", "auto", NULL
-    };
-
-    if (json_is_null(v)) {
-        return 0;
-    }
-
-    if (mockrt_want(c, v, path, JSON_OBJECT) != 0) {
-        return -1;
-    }
-
-    mockrt_path(p, sizeof(p), path, "type");
-
-    if (json_object_get(v, "type") == NULL) {
-        return mockrt_missing(c, p);
-    }
-
-    if (mockrt_enum(c, json_object_get(v, "type"), p, types) != 0) {
-        return -1;
-    }
-
-    type = json_string_value(json_object_get(v, "type"));
-
-    if (mockrt_keys(c, v, path, strcmp(type, "server_vad") == 0
-                                ? mockrt_server_vad_keys
-                                : mockrt_semantic_vad_keys)
-        != 0)
-    {
-        return -1;
-    }
-
-    mockrt_path(p, sizeof(p), path, "threshold");
-
-    if (json_object_get(v, "threshold")
-        && mockrt_number(c, json_object_get(v, "threshold"), p, 0, 1) != 0)
-    {
-        return -1;
-    }
-
-    mockrt_path(p, sizeof(p), path, "prefix_padding_ms");
-
-    if (json_object_get(v, "prefix_padding_ms")
-        && mockrt_int(c, json_object_get(v, "prefix_padding_ms"), p, 0,
-                      10000) != 0)
-    {
-        return -1;
-    }
-
-    mockrt_path(p, sizeof(p), path, "silence_duration_ms");
-
-    if (json_object_get(v, "silence_duration_ms")
-        && mockrt_int(c, json_object_get(v, "silence_duration_ms"), p, 0,
-                      10000) != 0)
-    {
-        return -1;
-    }
-
-    mockrt_path(p, sizeof(p), path, "create_response");
-
-    if (json_object_get(v, "create_response")
-        && mockrt_want(c, json_object_get(v, "create_response"), p,
-                       JSON_TRUE) != 0)
-    {
-        return -1;
-    }
-
-    mockrt_path(p, sizeof(p), path, "interrupt_response");
-
-    if (json_object_get(v, "interrupt_response")
-        && mockrt_want(c, json_object_get(v, "interrupt_response"), p,
-                       JSON_TRUE) != 0)
-    {
-        return -1;
-    }
-
-    idle = json_object_get(v, "idle_timeout_ms");
-    mockrt_path(p, sizeof(p), path, "idle_timeout_ms");
-
-    if (idle && !json_is_null(idle)
-        && mockrt_int(c, idle, p, 5000, 30000) != 0)
-    {
-        return -1;
-    }
-
-    mockrt_path(p, sizeof(p), path, "eagerness");
-
-    return json_object_get(v, "eagerness")
-           ? mockrt_enum(c, json_object_get(v, "eagerness"), p, eagerness)
-           : 0;
-}
-
-
-static int
-mockrt_check_transcription(mockrt_check_t *c, json_t *v, const char *path)
-{
-    char         p[128];
-    size_t       i;
-    const char  *key;
-
-    static const char *const  keys[] = {
-        "model", "language", "prompt", "delay", "keywords", "languages", NULL
-    };
-
-    if (json_is_null(v)) {
-        return 0;
-    }
-
-    if (mockrt_want(c, v, path, JSON_OBJECT) != 0
-        || mockrt_keys(c, v, path, keys) != 0)
-    {
-        return -1;
-    }
-
-    for (i = 0; i < 4; i++) {
-        key = keys[i];
-        mockrt_path(p, sizeof(p), path, key);
-
-        if (json_object_get(v, key)
-            && mockrt_want(c, json_object_get(v, key), p, JSON_STRING) != 0)
-        {
-            return -1;
-        }
-    }
-
-    for (i = 4; i < 6; i++) {
-        key = keys[i];
-        mockrt_path(p, sizeof(p), path, key);
-
-        if (json_object_get(v, key)
-            && (mockrt_want(c, json_object_get(v, key), p, JSON_ARRAY) != 0
-                || mockrt_strings(c, json_object_get(v, key), p) != 0))
-        {
-            return -1;
-        }
-    }
-
-    return 0;
-}
-
-
-static int
-mockrt_check_voice(mockrt_check_t *c, json_t *v, const char *path)
-{
-    char  p[128];
-
-    static const char *const  keys[] = { "id", NULL };
-
-    if (json_is_object(v)) {
-        mockrt_path(p, sizeof(p), path, "id");
-
-        if (mockrt_keys(c, v, path, keys) != 0) {
-            return -1;
-        }
-
-        if (json_object_get(v, "id") == NULL) {
-            return mockrt_missing(c, p);
-        }
-
-        return mockrt_want(c, json_object_get(v, "id"), p, JSON_STRING);
-    }
-
-    return mockrt_enum(c, v, path, mockrt_voices);
-}
-
-
-/* function tools only: the mock runs no MCP servers */
-
-static int
-mockrt_check_tools(mockrt_check_t *c, json_t *v, const char *path)
-{
-    char         p[128], q[160];
-    size_t       i;
-    json_t      *tool, *name;
-    const char  *type;
-
-    static const char *const  keys[] = {
-        "type", "name", "description", "parameters", NULL
-    };
-    static const char *const  types[] = { "function", "mcp", NULL };
-
-    if (mockrt_want(c, v, path, JSON_ARRAY) != 0) {
-        return -1;
-    }
-
-    json_array_foreach(v, i, tool) {
-        mockrt_index(p, sizeof(p), path, i);
-
-        if (mockrt_want(c, tool, p, JSON_OBJECT) != 0) {
-            return -1;
-        }
-
-        mockrt_path(q, sizeof(q), p, "type");
-
-        if (json_object_get(tool, "type")
-            && mockrt_enum(c, json_object_get(tool, "type"), q, types) != 0)
-        {
-            return -1;
-        }
-
-        type = json_string_value(json_object_get(tool, "type"));
-
-        if (type && strcmp(type, "mcp") == 0) {
-            return mockrt_invalid(c, q, "Invalid value: '%s'. mock-realtime "
-                                  "supports function tools only.", type);
-        }
-
-        if (mockrt_keys(c, tool, p, keys) != 0) {
-            return -1;
-        }
-
-        name = json_object_get(tool, "name");
-        mockrt_path(q, sizeof(q), p, "name");
-
-        if (name == NULL) {
-            return mockrt_missing(c, q);
-        }
-
-        if (mockrt_want(c, name, q, JSON_STRING) != 0) {
-            return -1;
-        }
-
-        if (json_string_length(name) == 0) {
-            return mockrt_invalid(c, q, "Invalid '%s': empty string.", q);
-        }
-
-        mockrt_path(q, sizeof(q), p, "description");
-
-        if (json_object_get(tool, "description")
-            && mockrt_want(c, json_object_get(tool, "description"), q,
-                           JSON_STRING) != 0)
-        {
-            return -1;
-        }
-
-        mockrt_path(q, sizeof(q), p, "parameters");
-
-        if (json_object_get(tool, "parameters")
-            && mockrt_want(c, json_object_get(tool, "parameters"), q,
-                           JSON_OBJECT) != 0)
-        {
-            return -1;
-        }
-    }
-
-    return 0;
-}
-
-
-static int
-mockrt_check_tool_choice(mockrt_check_t *c, json_t *v, const char *path)
-{
-    char  p[128];
-
-    static const char *const  modes[] = { "auto", "none", "required", NULL };
-    static const char *const  keys[] = { "type", "name", "server_label",
-                                         NULL };
-    static const char *const  types[] = { "function", "mcp", NULL };
-
-    if (!json_is_object(v)) {
-        return mockrt_enum(c, v, path, modes);
-    }
-
-    if (mockrt_keys(c, v, path, keys) != 0) {
-        return -1;
-    }
-
-    mockrt_path(p, sizeof(p), path, "type");
-
-    if (json_object_get(v, "type") == NULL) {
-        return mockrt_missing(c, p);
-    }
-
-    if (mockrt_enum(c, json_object_get(v, "type"), p, types) != 0) {
-        return -1;
-    }
-
-    mockrt_path(p, sizeof(p), path, "name");
-
-    if (json_object_get(v, "name") == NULL) {
-        return mockrt_missing(c, p);
-    }
-
-    return mockrt_want(c, json_object_get(v, "name"), p, JSON_STRING);
-}
-
-
-/* ["audio"]: text-only responses are not something the mock produces */
-
-static int
-mockrt_check_modalities(mockrt_check_t *c, json_t *v, const char *path)
-{
-    char  p[128];
-
-    static const char *const  modes[] = { "audio", "text", NULL };
-
-    if (mockrt_want(c, v, path, JSON_ARRAY) != 0) {
-        return -1;
-    }
-
-    mockrt_index(p, sizeof(p), path, 0);
-
-    if (json_array_size(v) != 1) {
-        return mockrt_invalid(c, path, "Invalid value for '%s': give one of "
-                              "'audio' or 'text'.", path);
-    }
-
-    if (mockrt_enum(c, json_array_get(v, 0), p, modes) != 0) {
-        return -1;
-    }
-
-    if (strcmp(json_string_value(json_array_get(v, 0)), "text") == 0) {
-        return mockrt_invalid(c, p, "Invalid value: '%s'. mock-realtime "
-                              "speaks audio only.", "text");
-    }
-
-    return 0;
-}
-
-
-static int
-mockrt_check_max_tokens(mockrt_check_t *c, json_t *v, const char *path)
-{
-    if (json_is_string(v) && strcmp(json_string_value(v), "inf") == 0) {
-        return 0;
-    }
-
-    return mockrt_int(c, v, path, 1, 4096);
+    return mockrt_object(&c, session, "session", mockrt_session_fields);
 }
 
 
@@ -764,12 +320,7 @@ int
 mockrt_check_response(mockrt_session_t *s, const char *client_event,
     json_t *response)
 {
-    json_t          *v, *out;
-    mockrt_check_t   c;
-
-    static const char *const  audio_keys[] = { "output", NULL };
-    static const char *const  output_keys[] = { "format", "voice", NULL };
-    static const char *const  conversations[] = { "auto", "none", NULL };
+    mockrt_check_t  c;
 
     c.s = s;
     c.client_event = client_event;
@@ -778,198 +329,21 @@ mockrt_check_response(mockrt_session_t *s, const char *client_event,
         return 0;
     }
 
-    if (mockrt_want(&c, response, "response", JSON_OBJECT) != 0
-        || mockrt_keys(&c, response, "response", mockrt_response_keys) != 0)
-    {
-        return -1;
-    }
-
-    if (((v = json_object_get(response, "instructions"))
-         && mockrt_want(&c, v, "response.instructions", JSON_STRING) != 0)
-        || ((v = json_object_get(response, "conversation"))
-            && mockrt_enum(&c, v, "response.conversation", conversations)
-               != 0)
-        || ((v = json_object_get(response, "output_modalities"))
-            && mockrt_check_modalities(&c, v, "response.output_modalities")
-               != 0)
-        || ((v = json_object_get(response, "tools"))
-            && mockrt_check_tools(&c, v, "response.tools") != 0)
-        || ((v = json_object_get(response, "tool_choice"))
-            && mockrt_check_tool_choice(&c, v, "response.tool_choice") != 0)
-        || ((v = json_object_get(response, "max_output_tokens"))
-            && mockrt_check_max_tokens(&c, v, "response.max_output_tokens")
-               != 0)
-        || ((v = json_object_get(response, "metadata"))
-            && mockrt_want_or_null(&c, v, "response.metadata", JSON_OBJECT)
-               != 0)
-        || ((v = json_object_get(response, "input"))
-            && mockrt_want(&c, v, "response.input", JSON_ARRAY) != 0))
-    {
-        return -1;
-    }
-
-    v = json_object_get(response, "audio");
-
-    if (v == NULL) {
-        return 0;
-    }
-
-    if (mockrt_want(&c, v, "response.audio", JSON_OBJECT) != 0
-        || mockrt_keys(&c, v, "response.audio", audio_keys) != 0)
-    {
-        return -1;
-    }
-
-    out = json_object_get(v, "output");
-
-    if (out == NULL) {
-        return 0;
-    }
-
-    if (mockrt_want(&c, out, "response.audio.output", JSON_OBJECT) != 0
-        || mockrt_keys(&c, out, "response.audio.output", output_keys) != 0)
-    {
-        return -1;
-    }
-
-    if (json_object_get(out, "format")
-        && mockrt_check_format(&c, json_object_get(out, "format"),
-                               "response.audio.output.format") != 0)
-    {
-        return -1;
-    }
-
-    return json_object_get(out, "voice")
-           ? mockrt_check_voice(&c, json_object_get(out, "voice"),
-                                "response.audio.output.voice")
-           : 0;
+    return mockrt_object(&c, response, "response", mockrt_response_fields);
 }
 
 
-/* conversation.item.create's "item" */
+/* conversation.item.create's "item": its fields by its type */
 
 int
 mockrt_check_item(mockrt_session_t *s, const char *client_event,
     json_t *item)
 {
-    char             p[64];
+    char             p[64], q[80];
     size_t           i;
-    json_t          *v, *content, *part;
-    const char      *type, *role;
+    json_t          *part;
+    const char      *type, *role, *part_type;
     mockrt_check_t   c;
-
-    static const char *const  types[] = {
-        "message", "function_call", "function_call_output", NULL
-    };
-    static const char *const  roles[] = {
-        "user", "assistant", "system", NULL
-    };
-
-    c.s = s;
-    c.client_event = client_event;
-
-    if (item == NULL) {
-        return mockrt_missing(&c, "item");
-    }
-
-    if (mockrt_want(&c, item, "item", JSON_OBJECT) != 0
-        || mockrt_keys(&c, item, "item", mockrt_item_keys) != 0)
-    {
-        return -1;
-    }
-
-    if ((v = json_object_get(item, "id"))
-        && mockrt_want(&c, v, "item.id", JSON_STRING) != 0)
-    {
-        return -1;
-    }
-
-    v = json_object_get(item, "type");
-
-    if (v == NULL) {
-        return mockrt_missing(&c, "item.type");
-    }
-
-    if (mockrt_enum(&c, v, "item.type", types) != 0) {
-        return -1;
-    }
-
-    type = json_string_value(v);
-
-    if (strcmp(type, "function_call_output") == 0) {
-        if (json_object_get(item, "call_id") == NULL) {
-            return mockrt_missing(&c, "item.call_id");
-        }
-
-        if (json_object_get(item, "output") == NULL) {
-            return mockrt_missing(&c, "item.output");
-        }
-
-        return (mockrt_want(&c, json_object_get(item, "call_id"),
-                            "item.call_id", JSON_STRING) != 0
-                || mockrt_want(&c, json_object_get(item, "output"),
-                               "item.output", JSON_STRING) != 0)
-               ? -1 : 0;
-    }
-
-    if (strcmp(type, "function_call") == 0) {
-        if (json_object_get(item, "name") == NULL) {
-            return mockrt_missing(&c, "item.name");
-        }
-
-        if (json_object_get(item, "arguments") == NULL) {
-            return mockrt_missing(&c, "item.arguments");
-        }
-
-        return (mockrt_want(&c, json_object_get(item, "name"), "item.name",
-                            JSON_STRING) != 0
-                || mockrt_want(&c, json_object_get(item, "arguments"),
-                               "item.arguments", JSON_STRING) != 0
-                || ((v = json_object_get(item, "call_id"))
-                    && mockrt_want(&c, v, "item.call_id", JSON_STRING) != 0))
-               ? -1 : 0;
-    }
-
-    v = json_object_get(item, "role");
-
-    if (v == NULL) {
-        return mockrt_missing(&c, "item.role");
-    }
-
-    if (mockrt_enum(&c, v, "item.role", roles) != 0) {
-        return -1;
-    }
-
-    role = json_string_value(v);
-    content = json_object_get(item, "content");
-
-    if (content == NULL) {
-        return mockrt_missing(&c, "item.content");
-    }
-
-    if (mockrt_want(&c, content, "item.content", JSON_ARRAY) != 0) {
-        return -1;
-    }
-
-    json_array_foreach(content, i, part) {
-        mockrt_index(p, sizeof(p), "item.content", i);
-
-        if (mockrt_check_part(&c, part, p, role) != 0) {
-            return -1;
-        }
-    }
-
-    return 0;
-}
-
-
-static int
-mockrt_check_part(mockrt_check_t *c, json_t *v, const char *path,
-    const char *role)
-{
-    char         p[96];
-    json_t      *text;
-    const char  *type;
 
     static const char *const  user[] = {
         "input_text", "input_audio", "input_image", NULL
@@ -979,44 +353,76 @@ mockrt_check_part(mockrt_check_t *c, json_t *v, const char *path,
         "output_text", "output_audio", NULL
     };
 
-    if (mockrt_want(c, v, path, JSON_OBJECT) != 0
-        || mockrt_keys(c, v, path, mockrt_part_keys) != 0)
-    {
+    c.s = s;
+    c.client_event = client_event;
+
+    if (item == NULL) {
+        return mockrt_missing(&c, "item");
+    }
+
+    if (mockrt_want(&c, item, "item", JSON_OBJECT) != 0) {
         return -1;
     }
 
-    mockrt_path(p, sizeof(p), path, "type");
-
-    if (json_object_get(v, "type") == NULL) {
-        return mockrt_missing(c, p);
+    if (json_object_get(item, "type") == NULL) {
+        return mockrt_missing(&c, "item.type");
     }
 
-    if (mockrt_enum(c, json_object_get(v, "type"), p,
-                    strcmp(role, "user") == 0 ? user
-                    : strcmp(role, "system") == 0 ? system : assistant)
+    if (mockrt_item_type(&c, json_object_get(item, "type"), "item.type")
         != 0)
     {
         return -1;
     }
 
-    type = json_string_value(json_object_get(v, "type"));
+    type = json_string_value(json_object_get(item, "type"));
 
-    if (strcmp(type, "input_text") != 0 && strcmp(type, "output_text") != 0) {
-        return 0;
+    if (strcmp(type, "function_call_output") == 0) {
+        return mockrt_object(&c, item, "item", mockrt_output_item_fields);
     }
 
-    text = json_object_get(v, "text");
-    mockrt_path(p, sizeof(p), path, "text");
-
-    if (text == NULL) {
-        return mockrt_missing(c, p);
+    if (strcmp(type, "function_call") == 0) {
+        return mockrt_object(&c, item, "item", mockrt_call_fields);
     }
 
-    return mockrt_want(c, text, p, JSON_STRING);
+    if (mockrt_object(&c, item, "item", mockrt_message_fields) != 0) {
+        return -1;
+    }
+
+    role = json_string_value(json_object_get(item, "role"));
+
+    json_array_foreach(json_object_get(item, "content"), i, part) {
+        snprintf(p, sizeof(p), "item.content[%zu]", i);
+
+        if (mockrt_object(&c, part, p, mockrt_part_fields) != 0) {
+            return -1;
+        }
+
+        mockrt_path(q, sizeof(q), p, "type");
+
+        if (mockrt_enum(&c, json_object_get(part, "type"), q,
+                        strcmp(role, "user") == 0 ? user
+                        : strcmp(role, "system") == 0 ? system : assistant)
+            != 0)
+        {
+            return -1;
+        }
+
+        part_type = json_string_value(json_object_get(part, "type"));
+
+        if ((strcmp(part_type, "input_text") == 0
+             || strcmp(part_type, "output_text") == 0)
+            && json_object_get(part, "text") == NULL)
+        {
+            mockrt_path(q, sizeof(q), p, "text");
+            return mockrt_missing(&c, q);
+        }
+    }
+
+    return 0;
 }
 
 
-/* conversation.item.truncate: item_id, content_index, audio_end_ms */
+/* conversation.item.truncate: item_id, content_index 0, audio_end_ms */
 
 int
 mockrt_check_truncate(mockrt_session_t *s, const char *client_event,
@@ -1027,25 +433,7 @@ mockrt_check_truncate(mockrt_session_t *s, const char *client_event,
     c.s = s;
     c.client_event = client_event;
 
-    if (json_object_get(ev, "item_id") == NULL) {
-        return mockrt_missing(&c, "item_id");
-    }
-
-    if (json_object_get(ev, "content_index") == NULL) {
-        return mockrt_missing(&c, "content_index");
-    }
-
-    if (json_object_get(ev, "audio_end_ms") == NULL) {
-        return mockrt_missing(&c, "audio_end_ms");
-    }
-
-    return (mockrt_want(&c, json_object_get(ev, "item_id"), "item_id",
-                        JSON_STRING) != 0
-            || mockrt_int(&c, json_object_get(ev, "content_index"),
-                          "content_index", 0, 0) != 0
-            || mockrt_int(&c, json_object_get(ev, "audio_end_ms"),
-                          "audio_end_ms", 0, INT32_MAX) != 0)
-           ? -1 : 0;
+    return mockrt_object(&c, ev, "", mockrt_truncate_fields);
 }
 
 
@@ -1064,34 +452,573 @@ mockrt_check_string(mockrt_session_t *s, const char *client_event,
         return mockrt_missing(&c, key);
     }
 
-    return mockrt_want(&c, json_object_get(ev, key), key, JSON_STRING);
+    return mockrt_string(&c, json_object_get(ev, key), key);
 }
 
 
-static int
-mockrt_keys(mockrt_check_t *c, json_t *obj, const char *path,
-    const char *const *allowed)
-{
-    char         p[256];
-    json_t      *v;
-    const char  *key, *const *a;
+/* an object: no unknown field, the required ones, each field checked */
 
-    json_object_foreach(obj, key, v) {
-        for (a = allowed; *a; a++) {
-            if (strcmp(*a, key) == 0) {
+static int
+mockrt_object(mockrt_check_t *c, json_t *v, const char *path,
+    const mockrt_field_t *fields)
+{
+    char                   p[256];
+    json_t                *field;
+    const char            *key;
+    const mockrt_field_t  *f;
+
+    if (mockrt_want(c, v, path, JSON_OBJECT) != 0) {
+        return -1;
+    }
+
+    json_object_foreach(v, key, field) {
+        for (f = fields; f->key; f++) {
+            if (strcmp(f->key, key) == 0) {
                 break;
             }
         }
 
-        if (*a == NULL) {
+        if (f->key == NULL) {
             mockrt_path(p, sizeof(p), path, key);
-            mockrt_error(c->s, "invalid_request_error", "unknown_parameter",
-                         p, c->client_event, "Unknown parameter: '%s'.", p);
+            return mockrt_invalid(c, "unknown_parameter", p,
+                                  "Unknown parameter: '%s'.", p);
+        }
+    }
+
+    for (f = fields; f->key; f++) {
+        field = json_object_get(v, f->key);
+        mockrt_path(p, sizeof(p), path, f->key);
+
+        if (field == NULL) {
+            if (f->required) {
+                return mockrt_missing(c, p);
+            }
+
+            continue;
+        }
+
+        if (f->check(c, field, p) != 0) {
             return -1;
         }
     }
 
     return 0;
+}
+
+
+static int
+mockrt_session_type(mockrt_check_t *c, json_t *v, const char *path)
+{
+    static const char *const  types[] = { "realtime", "transcription", NULL };
+
+    if (mockrt_enum(c, v, path, types) != 0) {
+        return -1;
+    }
+
+    if (strcmp(json_string_value(v), "realtime") != 0) {
+        return mockrt_invalid(c, "invalid_value", path, "Invalid value: "
+                              "'%s'. mock-realtime serves realtime sessions "
+                              "only.", json_string_value(v));
+    }
+
+    return 0;
+}
+
+
+static int
+mockrt_model(mockrt_check_t *c, json_t *v, const char *path)
+{
+    const char  *model;
+
+    if (mockrt_string(c, v, path) != 0) {
+        return -1;
+    }
+
+    model = json_string_value(json_object_get(c->s->config, "model"));
+
+    if (model && strcmp(model, json_string_value(v)) != 0) {
+        return mockrt_invalid(c, "invalid_value", path, "Invalid value: "
+                              "'%.100s'. The model cannot change during a "
+                              "session.", json_string_value(v));
+    }
+
+    return 0;
+}
+
+
+/* the voice is fixed once the model has spoken */
+
+static int
+mockrt_session_audio(mockrt_check_t *c, json_t *v, const char *path)
+{
+    json_t  *voice, *now;
+
+    if (mockrt_object(c, v, path, mockrt_audio_fields) != 0) {
+        return -1;
+    }
+
+    voice = json_object_get(json_object_get(v, "output"), "voice");
+    now = json_object_get(json_object_get(json_object_get(c->s->config,
+                                                          "audio"),
+                                          "output"),
+                          "voice");
+
+    if (voice && c->s->audio_out && !json_equal(voice, now)) {
+        return mockrt_invalid(c, "cannot_update_voice",
+                              "session.audio.output.voice", "Cannot update "
+                              "a conversation's voice if assistant audio is "
+                              "present.");
+    }
+
+    return 0;
+}
+
+
+static int
+mockrt_input(mockrt_check_t *c, json_t *v, const char *path)
+{
+    return mockrt_object(c, v, path, mockrt_input_fields);
+}
+
+
+static int
+mockrt_output(mockrt_check_t *c, json_t *v, const char *path)
+{
+    return mockrt_object(c, v, path, mockrt_output_fields);
+}
+
+
+static int
+mockrt_response_audio(mockrt_check_t *c, json_t *v, const char *path)
+{
+    return mockrt_object(c, v, path, mockrt_response_audio_fields);
+}
+
+
+static int
+mockrt_response_output(mockrt_check_t *c, json_t *v, const char *path)
+{
+    return mockrt_object(c, v, path, mockrt_response_output_fields);
+}
+
+
+/* {"type": "audio/pcmu"}; a rate only with audio/pcm, and only 24000 */
+
+static int
+mockrt_format(mockrt_check_t *c, json_t *v, const char *path)
+{
+    char     p[256];
+    json_t  *rate;
+
+    if (mockrt_object(c, v, path, mockrt_format_fields) != 0) {
+        return -1;
+    }
+
+    rate = json_object_get(v, "rate");
+
+    if (rate == NULL) {
+        return 0;
+    }
+
+    mockrt_path(p, sizeof(p), path, "rate");
+
+    if (strcmp(json_string_value(json_object_get(v, "type")), "audio/pcm")
+        != 0)
+    {
+        return mockrt_invalid(c, "unknown_parameter", p,
+                              "Unknown parameter: '%s'.", p);
+    }
+
+    return mockrt_int(c, rate, p, 24000, 24000);
+}
+
+
+/* a field its object's check looks at */
+
+static int
+mockrt_later(mockrt_check_t *c, json_t *v, const char *path)
+{
+    return 0;
+}
+
+
+static int
+mockrt_format_type(mockrt_check_t *c, json_t *v, const char *path)
+{
+    static const char *const  formats[] = {
+        "audio/pcm", "audio/pcmu", "audio/pcma", NULL
+    };
+
+    return mockrt_enum(c, v, path, formats);
+}
+
+
+/* null, or server VAD or semantic VAD with the fields of its type */
+
+static int
+mockrt_turn(mockrt_check_t *c, json_t *v, const char *path)
+{
+    char         p[256];
+    json_t      *type;
+
+    if (json_is_null(v)) {
+        return 0;
+    }
+
+    if (mockrt_want(c, v, path, JSON_OBJECT) != 0) {
+        return -1;
+    }
+
+    type = json_object_get(v, "type");
+    mockrt_path(p, sizeof(p), path, "type");
+
+    if (type == NULL) {
+        return mockrt_missing(c, p);
+    }
+
+    if (mockrt_turn_type(c, type, p) != 0) {
+        return -1;
+    }
+
+    return mockrt_object(c, v, path,
+                         strcmp(json_string_value(type), "server_vad") == 0
+                         ? mockrt_server_vad_fields
+                         : mockrt_semantic_vad_fields);
+}
+
+
+static int
+mockrt_turn_type(mockrt_check_t *c, json_t *v, const char *path)
+{
+    static const char *const  types[] = {
+        "server_vad", "semantic_vad", NULL
+    };
+
+    return mockrt_enum(c, v, path, types);
+}
+
+
+static int
+mockrt_eagerness(mockrt_check_t *c, json_t *v, const char *path)
+{
+    static const char *const  values[] = {
+        "low", "medium", "high", "auto", NULL
+    };
+
+    return mockrt_enum(c, v, path, values);
+}
+
+
+static int
+mockrt_transcription(mockrt_check_t *c, json_t *v, const char *path)
+{
+    return json_is_null(v)
+           ? 0 : mockrt_object(c, v, path, mockrt_transcription_fields);
+}
+
+
+static int
+mockrt_noise_reduction(mockrt_check_t *c, json_t *v, const char *path)
+{
+    return json_is_null(v) ? 0 : mockrt_object(c, v, path,
+                                               mockrt_noise_fields);
+}
+
+
+static int
+mockrt_noise_type(mockrt_check_t *c, json_t *v, const char *path)
+{
+    static const char *const  types[] = { "near_field", "far_field", NULL };
+
+    return mockrt_enum(c, v, path, types);
+}
+
+
+static int
+mockrt_voice(mockrt_check_t *c, json_t *v, const char *path)
+{
+    return json_is_object(v) ? mockrt_object(c, v, path, mockrt_voice_fields)
+                             : mockrt_enum(c, v, path, mockrt_voices);
+}
+
+
+static int
+mockrt_tools(mockrt_check_t *c, json_t *v, const char *path)
+{
+    char     p[256];
+    size_t   i;
+    json_t  *tool, *type;
+
+    if (mockrt_want(c, v, path, JSON_ARRAY) != 0) {
+        return -1;
+    }
+
+    json_array_foreach(v, i, tool) {
+        snprintf(p, sizeof(p), "%s[%zu]", path, i);
+
+        /* the type first: an MCP tool has other fields */
+
+        type = json_object_get(tool, "type");
+
+        if (type && json_is_object(tool)) {
+            char  q[300];
+
+            mockrt_path(q, sizeof(q), p, "type");
+
+            if (mockrt_tool_type(c, type, q) != 0) {
+                return -1;
+            }
+        }
+
+        if (mockrt_object(c, tool, p, mockrt_tool_fields) != 0) {
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+
+static int
+mockrt_tool_name(mockrt_check_t *c, json_t *v, const char *path)
+{
+    if (mockrt_string(c, v, path) != 0) {
+        return -1;
+    }
+
+    return json_string_length(v) ? 0
+           : mockrt_invalid(c, "invalid_value", path, "Invalid '%s': empty "
+                            "string.", path);
+}
+
+
+/* function tools only: the mock runs no MCP servers */
+
+static int
+mockrt_tool_type(mockrt_check_t *c, json_t *v, const char *path)
+{
+    static const char *const  types[] = { "function", "mcp", NULL };
+
+    if (mockrt_enum(c, v, path, types) != 0) {
+        return -1;
+    }
+
+    return strcmp(json_string_value(v), "function") == 0 ? 0
+           : mockrt_invalid(c, "invalid_value", path, "Invalid value: 'mcp'."
+                            " mock-realtime supports function tools only.");
+}
+
+
+static int
+mockrt_tool_choice(mockrt_check_t *c, json_t *v, const char *path)
+{
+    static const char *const  modes[] = { "auto", "none", "required", NULL };
+
+    return json_is_object(v)
+           ? mockrt_object(c, v, path, mockrt_tool_choice_fields)
+           : mockrt_enum(c, v, path, modes);
+}
+
+
+/* ["audio"]: text-only responses are not something the mock produces */
+
+static int
+mockrt_modalities(mockrt_check_t *c, json_t *v, const char *path)
+{
+    char  p[256];
+
+    static const char *const  modes[] = { "audio", "text", NULL };
+
+    if (mockrt_want(c, v, path, JSON_ARRAY) != 0) {
+        return -1;
+    }
+
+    if (json_array_size(v) != 1) {
+        return mockrt_invalid(c, "invalid_value", path, "Invalid value for "
+                              "'%s': give one of 'audio' or 'text'.", path);
+    }
+
+    snprintf(p, sizeof(p), "%s[0]", path);
+
+    if (mockrt_enum(c, json_array_get(v, 0), p, modes) != 0) {
+        return -1;
+    }
+
+    return strcmp(json_string_value(json_array_get(v, 0)), "audio") == 0 ? 0
+           : mockrt_invalid(c, "invalid_value", p, "Invalid value: 'text'. "
+                            "mock-realtime speaks audio only.");
+}
+
+
+static int
+mockrt_max_tokens(mockrt_check_t *c, json_t *v, const char *path)
+{
+    if (json_is_string(v) && strcmp(json_string_value(v), "inf") == 0) {
+        return 0;
+    }
+
+    return mockrt_int(c, v, path, 1, 4096);
+}
+
+
+static int
+mockrt_tracing(mockrt_check_t *c, json_t *v, const char *path)
+{
+    if (json_is_null(v) || json_is_object(v)
+        || (json_is_string(v) && strcmp(json_string_value(v), "auto") == 0))
+    {
+        return 0;
+    }
+
+    return mockrt_invalid(c, "invalid_value", path, "Invalid value for "
+                          "'%s': expected null, \"auto\" or an object.", path);
+}
+
+
+static int
+mockrt_truncation(mockrt_check_t *c, json_t *v, const char *path)
+{
+    static const char *const  values[] = { "auto", "disabled", NULL };
+
+    return json_is_object(v) ? 0 : mockrt_enum(c, v, path, values);
+}
+
+
+static int
+mockrt_conversation(mockrt_check_t *c, json_t *v, const char *path)
+{
+    static const char *const  values[] = { "auto", "none", NULL };
+
+    return mockrt_enum(c, v, path, values);
+}
+
+
+static int
+mockrt_item_type(mockrt_check_t *c, json_t *v, const char *path)
+{
+    static const char *const  types[] = {
+        "message", "function_call", "function_call_output", NULL
+    };
+
+    return mockrt_enum(c, v, path, types);
+}
+
+
+static int
+mockrt_role(mockrt_check_t *c, json_t *v, const char *path)
+{
+    static const char *const  roles[] = {
+        "user", "assistant", "system", NULL
+    };
+
+    return mockrt_enum(c, v, path, roles);
+}
+
+
+static int
+mockrt_threshold(mockrt_check_t *c, json_t *v, const char *path)
+{
+    return mockrt_number(c, v, path, 0, 1);
+}
+
+
+static int
+mockrt_padding(mockrt_check_t *c, json_t *v, const char *path)
+{
+    return mockrt_int(c, v, path, 0, 10000);
+}
+
+
+static int
+mockrt_idle(mockrt_check_t *c, json_t *v, const char *path)
+{
+    return json_is_null(v) ? 0 : mockrt_int(c, v, path, 5000, 30000);
+}
+
+
+static int
+mockrt_speed(mockrt_check_t *c, json_t *v, const char *path)
+{
+    return mockrt_number(c, v, path, 0.25, 1.5);
+}
+
+
+static int
+mockrt_content_index(mockrt_check_t *c, json_t *v, const char *path)
+{
+    return mockrt_int(c, v, path, 0, 0);
+}
+
+
+static int
+mockrt_audio_end(mockrt_check_t *c, json_t *v, const char *path)
+{
+    return mockrt_int(c, v, path, 0, INT32_MAX);
+}
+
+
+static int
+mockrt_string(mockrt_check_t *c, json_t *v, const char *path)
+{
+    return mockrt_want(c, v, path, JSON_STRING);
+}
+
+
+static int
+mockrt_bool(mockrt_check_t *c, json_t *v, const char *path)
+{
+    return mockrt_want(c, v, path, JSON_TRUE);
+}
+
+
+static int
+mockrt_array(mockrt_check_t *c, json_t *v, const char *path)
+{
+    return mockrt_want(c, v, path, JSON_ARRAY);
+}
+
+
+static int
+mockrt_any_object(mockrt_check_t *c, json_t *v, const char *path)
+{
+    return mockrt_want(c, v, path, JSON_OBJECT);
+}
+
+
+static int
+mockrt_object_or_null(mockrt_check_t *c, json_t *v, const char *path)
+{
+    return json_is_null(v) ? 0 : mockrt_want(c, v, path, JSON_OBJECT);
+}
+
+
+static int
+mockrt_strings(mockrt_check_t *c, json_t *v, const char *path)
+{
+    char     p[256];
+    size_t   i;
+    json_t  *s;
+
+    if (mockrt_want(c, v, path, JSON_ARRAY) != 0) {
+        return -1;
+    }
+
+    json_array_foreach(v, i, s) {
+        snprintf(p, sizeof(p), "%s[%zu]", path, i);
+
+        if (mockrt_string(c, s, p) != 0) {
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+
+static int
+mockrt_strings_or_null(mockrt_check_t *c, json_t *v, const char *path)
+{
+    return json_is_null(v) ? 0 : mockrt_strings(c, v, path);
 }
 
 
@@ -1105,67 +1032,37 @@ mockrt_want(mockrt_check_t *c, json_t *v, const char *path, json_type type)
     switch (type) {
 
     case JSON_STRING:
-        if (json_is_string(v)) {
-            return 0;
-        }
-
-        want = "a string";
+        want = json_is_string(v) ? NULL : "a string";
         break;
 
     case JSON_OBJECT:
-        if (json_is_object(v)) {
-            return 0;
-        }
-
-        want = "an object";
+        want = json_is_object(v) ? NULL : "an object";
         break;
 
     case JSON_ARRAY:
-        if (json_is_array(v)) {
-            return 0;
-        }
-
-        want = "an array";
+        want = json_is_array(v) ? NULL : "an array";
         break;
 
     case JSON_INTEGER:
-        if (json_is_integer(v)) {
-            return 0;
-        }
-
-        want = "an integer";
+        want = json_is_integer(v) ? NULL : "an integer";
         break;
 
     case JSON_REAL:
-        if (json_is_number(v)) {
-            return 0;
-        }
-
-        want = "a number";
+        want = json_is_number(v) ? NULL : "a number";
         break;
 
     default:
-        if (json_is_boolean(v)) {
-            return 0;
-        }
-
-        want = "a boolean";
+        want = json_is_boolean(v) ? NULL : "a boolean";
         break;
     }
 
-    mockrt_error(c->s, "invalid_request_error", "invalid_type", path,
-                 c->client_event, "Invalid type for '%s': expected %s, but "
-                 "got %s instead.", path, want, mockrt_kind(v));
+    if (want == NULL) {
+        return 0;
+    }
 
-    return -1;
-}
-
-
-static int
-mockrt_want_or_null(mockrt_check_t *c, json_t *v, const char *path,
-    json_type type)
-{
-    return json_is_null(v) ? 0 : mockrt_want(c, v, path, type);
+    return mockrt_invalid(c, "invalid_type", path, "Invalid type for '%s': "
+                          "expected %s, but got %s instead.", path, want,
+                          mockrt_kind(v));
 }
 
 
@@ -1197,15 +1094,13 @@ mockrt_enum(mockrt_check_t *c, json_t *v, const char *path,
 
     for (p = values; *p && n < sizeof(list); p++) {
         n += snprintf(list + n, sizeof(list) - n, "%s'%s'",
-                      p == values ? "" : p[1] ? ", " : p == values + 1
-                      ? " and " : ", and ", *p);
+                      p == values ? ""
+                      : p[1] ? ", "
+                      : p == values + 1 ? " and " : ", and ", *p);
     }
 
-    mockrt_error(c->s, "invalid_request_error", "invalid_value", path,
-                 c->client_event, "Invalid value: '%.200s'. Supported values "
-                 "are: %s.", value, list);
-
-    return -1;
+    return mockrt_invalid(c, "invalid_value", path, "Invalid value: "
+                          "'%.200s'. Supported values are: %s.", value, list);
 }
 
 
@@ -1213,8 +1108,6 @@ static int
 mockrt_int(mockrt_check_t *c, json_t *v, const char *path, json_int_t min,
     json_int_t max)
 {
-    char  got[32];
-
     if (mockrt_want(c, v, path, JSON_INTEGER) != 0) {
         return -1;
     }
@@ -1223,14 +1116,11 @@ mockrt_int(mockrt_check_t *c, json_t *v, const char *path, json_int_t min,
         return 0;
     }
 
-    snprintf(got, sizeof(got), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-
-    mockrt_error(c->s, "invalid_request_error", "invalid_value", path,
-                 c->client_event, "Invalid '%s': expected a value from "
-                 "%" JSON_INTEGER_FORMAT " to %" JSON_INTEGER_FORMAT
-                 ", but got %s instead.", path, min, max, got);
-
-    return -1;
+    return mockrt_invalid(c, "invalid_value", path, "Invalid '%s': expected "
+                          "a value from %" JSON_INTEGER_FORMAT " to "
+                          "%" JSON_INTEGER_FORMAT ", but got "
+                          "%" JSON_INTEGER_FORMAT " instead.", path, min, max,
+                          json_integer_value(v));
 }
 
 
@@ -1246,79 +1136,37 @@ mockrt_number(mockrt_check_t *c, json_t *v, const char *path, double min,
         return 0;
     }
 
-    mockrt_error(c->s, "invalid_request_error", "invalid_value", path,
-                 c->client_event, "Invalid '%s': expected a value from %g to "
-                 "%g, but got %g instead.", path, min, max,
-                 json_number_value(v));
-
-    return -1;
-}
-
-
-static int
-mockrt_strings(mockrt_check_t *c, json_t *v, const char *path)
-{
-    char     p[160];
-    size_t   i;
-    json_t  *s;
-
-    json_array_foreach(v, i, s) {
-        mockrt_index(p, sizeof(p), path, i);
-
-        if (mockrt_want(c, s, p, JSON_STRING) != 0) {
-            return -1;
-        }
-    }
-
-    return 0;
+    return mockrt_invalid(c, "invalid_value", path, "Invalid '%s': expected "
+                          "a value from %g to %g, but got %g instead.", path,
+                          min, max, json_number_value(v));
 }
 
 
 static int
 mockrt_missing(mockrt_check_t *c, const char *path)
 {
-    mockrt_error(c->s, "invalid_request_error", "missing_required_parameter",
-                 path, c->client_event, "Missing required parameter: '%s'.",
-                 path);
-
-    return -1;
+    return mockrt_invalid(c, "missing_required_parameter", path,
+                          "Missing required parameter: '%s'.", path);
 }
 
 
+/* an invalid_request_error event, naming the parameter; always -1 */
+
 static int
-mockrt_invalid(mockrt_check_t *c, const char *path, const char *fmt, ...)
+mockrt_invalid(mockrt_check_t *c, const char *code, const char *path,
+    const char *fmt, ...)
 {
-    char     message[512];
+    char     message[1024];
     va_list  args;
 
     va_start(args, fmt);
     vsnprintf(message, sizeof(message), fmt, args);
     va_end(args);
 
-    mockrt_error(c->s, "invalid_request_error", "invalid_value", path,
-                 c->client_event, "%s", message);
+    mockrt_error(c->s, "invalid_request_error", code, path, c->client_event,
+                 "%s", message);
 
     return -1;
-}
-
-
-/* path.key and path[i], cut short if need be */
-
-static void
-mockrt_path(char *buf, size_t size, const char *path, const char *key)
-{
-    if (snprintf(buf, size, "%s.%s", path, key) < 0) {
-        buf[0] = '\0';
-    }
-}
-
-
-static void
-mockrt_index(char *buf, size_t size, const char *path, size_t i)
-{
-    if (snprintf(buf, size, "%s[%zu]", path, i) < 0) {
-        buf[0] = '\0';
-    }
 }
 
 
@@ -1347,5 +1195,16 @@ mockrt_kind(json_t *v)
 
     default:
         return "a boolean";
+    }
+}
+
+
+/* path.key ("key" alone at the top), cut short if need be */
+
+static void
+mockrt_path(char *buf, size_t size, const char *path, const char *key)
+{
+    if (snprintf(buf, size, "%s%s%s", path, path[0] ? "." : "", key) < 0) {
+        buf[0] = '\0';
     }
 }

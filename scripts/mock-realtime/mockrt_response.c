@@ -34,7 +34,12 @@
 #include "mockrt.h"
 
 
-static void mockrt_response_begin(mockrt_session_t *s, mockrt_response_t *r);
+static void mockrt_response_begin(mockrt_session_t *s, mockrt_response_t *r,
+    json_t *item, unsigned type);
+static void mockrt_response_begin_audio(mockrt_session_t *s,
+    mockrt_response_t *r);
+static void mockrt_response_end(mockrt_session_t *s, mockrt_response_t *r,
+    json_t *item, const char *status, const char *reason);
 static void mockrt_response_function(mockrt_session_t *s,
     mockrt_response_t *r);
 static void mockrt_response_tick(mockrt_session_t *s);
@@ -125,7 +130,7 @@ mockrt_response_create(mockrt_session_t *s, json_t *params,
         r->ticks_total = 1;
     }
 
-    mockrt_response_begin(s, r);
+    mockrt_response_begin_audio(s, r);
 
     if (s->response == NULL) {
         return;                         /* closed meanwhile */
@@ -188,12 +193,13 @@ mockrt_response_tool(mockrt_session_t *s, json_t *params)
 }
 
 
-/* response.created, the item, its content part */
+/* response.created and the item: in the response, in the conversation */
 
 static void
-mockrt_response_begin(mockrt_session_t *s, mockrt_response_t *r)
+mockrt_response_begin(mockrt_session_t *s, mockrt_response_t *r,
+    json_t *item, unsigned type)
 {
-    json_t         *ev, *item;
+    json_t         *ev;
     mockrt_item_t  *rec;
 
     ev = mockrt_event(s, "response.created");
@@ -202,67 +208,11 @@ mockrt_response_begin(mockrt_session_t *s, mockrt_response_t *r)
                                              json_array()));
     mockrt_send(s, ev);
 
-    item = json_pack("{s:s, s:s, s:s, s:s, s:s, s:[]}", "id", r->item_id,
-                     "object", "realtime.item", "type", "message",
-                     "status", "in_progress", "role", "assistant",
-                     "content");
-
     if (r->in_conversation) {
-        rec = mockrt_item_add(s, r->item_id, MOCKRT_ITEM_MESSAGE);
+        rec = mockrt_item_add(s, r->item_id, type);
 
         if (rec) {
-            rec->assistant = 1;
-        }
-    }
-
-    ev = mockrt_response_event(s, r, "response.output_item.added");
-    json_object_del(ev, "item_id");
-    json_object_set(ev, "item", item);
-    mockrt_send(s, ev);
-
-    if (r->in_conversation) {
-        mockrt_item_send(s, "conversation.item.added", item);
-    }
-
-    json_decref(item);
-
-    ev = mockrt_response_event(s, r, "response.content_part.added");
-    json_object_set_new(ev, "content_index", json_integer(0));
-    json_object_set_new(ev, "part", json_pack("{s:s, s:s}", "type", "audio",
-                                              "transcript", ""));
-    mockrt_send(s, ev);
-}
-
-
-/* a function_call item, streamed and done at once */
-
-static void
-mockrt_response_function(mockrt_session_t *s, mockrt_response_t *r)
-{
-    size_t           half;
-    json_t          *ev, *item, *done;
-    const char      *args;
-    mockrt_item_t   *rec;
-
-    mockrt_id(s->mock, r->call_id, "call_");
-
-    args = r->tool->arguments;
-
-    ev = mockrt_event(s, "response.created");
-    json_object_set_new(ev, "response",
-                        mockrt_response_json(s, r, "in_progress", NULL,
-                                             json_array()));
-    mockrt_send(s, ev);
-
-    item = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", r->item_id,
-                     "object", "realtime.item", "type", "function_call",
-                     "status", "in_progress", "name", r->tool->name,
-                     "call_id", r->call_id, "arguments", "");
-
-    if (r->in_conversation) {
-        rec = mockrt_item_add(s, r->item_id, MOCKRT_ITEM_CALL);
-
-        if (rec) {
+            rec->assistant = (type == MOCKRT_ITEM_MESSAGE);
             snprintf(rec->call_id, sizeof(rec->call_id), "%s", r->call_id);
         }
     }
@@ -275,6 +225,102 @@ mockrt_response_function(mockrt_session_t *s, mockrt_response_t *r)
     if (r->in_conversation) {
         mockrt_item_send(s, "conversation.item.added", item);
     }
+}
+
+
+/* an assistant message, its audio content part to come */
+
+static void
+mockrt_response_begin_audio(mockrt_session_t *s, mockrt_response_t *r)
+{
+    json_t  *ev, *item;
+
+    item = json_pack("{s:s, s:s, s:s, s:s, s:s, s:[]}", "id", r->item_id,
+                     "object", "realtime.item", "type", "message",
+                     "status", "in_progress", "role", "assistant",
+                     "content");
+
+    mockrt_response_begin(s, r, item, MOCKRT_ITEM_MESSAGE);
+    json_decref(item);
+
+    ev = mockrt_response_event(s, r, "response.content_part.added");
+    json_object_set_new(ev, "content_index", json_integer(0));
+    json_object_set_new(ev, "part", json_pack("{s:s, s:s}", "type", "audio",
+                                              "transcript", ""));
+    mockrt_send(s, ev);
+}
+
+
+/*
+ * The item done, in the conversation and in the response, then
+ * response.done and rate_limits.updated; the response is over.
+ */
+
+static void
+mockrt_response_end(mockrt_session_t *s, mockrt_response_t *r, json_t *item,
+    const char *status, const char *reason)
+{
+    json_t         *ev;
+    mockrt_item_t  *rec;
+
+    if (r->in_conversation) {
+        rec = mockrt_item_find(s, r->item_id);
+
+        if (rec) {
+            json_decref(rec->json);
+            rec->json = json_incref(item);
+        }
+
+        mockrt_item_send(s, "conversation.item.done", item);
+    }
+
+    ev = mockrt_response_event(s, r, "response.output_item.done");
+    json_object_del(ev, "item_id");
+    json_object_set(ev, "item", item);
+    mockrt_send(s, ev);
+
+    ev = mockrt_event(s, "response.done");
+    json_object_set_new(ev, "response",
+                        mockrt_response_json(s, r, status, reason,
+                                             json_pack("[O]", item)));
+    mockrt_send(s, ev);
+
+    ev = mockrt_event(s, "rate_limits.updated");
+    json_object_set_new(ev, "rate_limits",
+        json_pack("[{s:s, s:i, s:i, s:f}, {s:s, s:i, s:i, s:f}]",
+                  "name", "requests", "limit", 5000, "remaining", 4999,
+                  "reset_seconds", 0.012,
+                  "name", "tokens", "limit", 40000,
+                  "remaining", 40000 - (int) r->words * 4 - 100,
+                  "reset_seconds", 0.3));
+    mockrt_send(s, ev);
+
+    json_decref(item);
+
+    s->responses++;
+    mockrt_response_free(s);
+}
+
+
+/* a function_call item, streamed and done at once */
+
+static void
+mockrt_response_function(mockrt_session_t *s, mockrt_response_t *r)
+{
+    size_t       half;
+    json_t      *ev, *item;
+    const char  *args;
+
+    mockrt_id(s->mock, r->call_id, "call_");
+
+    args = r->tool->arguments;
+
+    item = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", r->item_id,
+                     "object", "realtime.item", "type", "function_call",
+                     "status", "in_progress", "name", r->tool->name,
+                     "call_id", r->call_id, "arguments", "");
+
+    mockrt_response_begin(s, r, item, MOCKRT_ITEM_CALL);
 
     /* the arguments in two deltas, as a model streams them */
 
@@ -299,29 +345,7 @@ mockrt_response_function(mockrt_session_t *s, mockrt_response_t *r)
     json_object_set_new(item, "status", json_string("completed"));
     json_object_set_new(item, "arguments", json_string(args));
 
-    if (r->in_conversation) {
-        rec = mockrt_item_find(s, r->item_id);
-
-        if (rec) {
-            rec->json = json_incref(item);
-        }
-
-        mockrt_item_send(s, "conversation.item.done", item);
-    }
-
-    ev = mockrt_response_event(s, r, "response.output_item.done");
-    json_object_del(ev, "item_id");
-    json_object_set(ev, "item", item);
-    mockrt_send(s, ev);
-
-    done = mockrt_event(s, "response.done");
-    json_object_set_new(done, "response",
-                        mockrt_response_json(s, r, "completed", NULL,
-                                             json_pack("[o]", item)));
-    mockrt_send(s, done);
-
-    s->responses++;
-    mockrt_response_free(s);
+    mockrt_response_end(s, r, item, "completed", NULL);
 }
 
 
@@ -458,7 +482,6 @@ mockrt_response_finish(mockrt_session_t *s, const char *status,
     const char *reason)
 {
     json_t             *ev, *item, *said;
-    mockrt_item_t      *rec;
     mockrt_response_t  *r;
 
     r = s->response;
@@ -491,40 +514,7 @@ mockrt_response_finish(mockrt_session_t *s, const char *status,
                      "content", "type", "output_audio", "transcript", said);
     json_decref(said);
 
-    if (r->in_conversation) {
-        rec = mockrt_item_find(s, r->item_id);
-
-        if (rec) {
-            json_decref(rec->json);
-            rec->json = json_incref(item);
-        }
-
-        mockrt_item_send(s, "conversation.item.done", item);
-    }
-
-    ev = mockrt_response_event(s, r, "response.output_item.done");
-    json_object_del(ev, "item_id");
-    json_object_set(ev, "item", item);
-    mockrt_send(s, ev);
-
-    ev = mockrt_event(s, "response.done");
-    json_object_set_new(ev, "response",
-                        mockrt_response_json(s, r, status, reason,
-                                             json_pack("[o]", item)));
-    mockrt_send(s, ev);
-
-    ev = mockrt_event(s, "rate_limits.updated");
-    json_object_set_new(ev, "rate_limits",
-        json_pack("[{s:s, s:i, s:i, s:f}, {s:s, s:i, s:i, s:f}]",
-                  "name", "requests", "limit", 5000, "remaining", 4999,
-                  "reset_seconds", 0.012,
-                  "name", "tokens", "limit", 40000,
-                  "remaining", 40000 - (int) r->words * 4 - 100,
-                  "reset_seconds", 0.3));
-    mockrt_send(s, ev);
-
-    s->responses++;
-    mockrt_response_free(s);
+    mockrt_response_end(s, r, item, status, reason);
 }
 
 
@@ -669,7 +659,7 @@ mockrt_echo_append(mockrt_session_t *s, const char *b64, size_t len,
         s->response = r;
         s->audio_out = 1;
 
-        mockrt_response_begin(s, r);
+        mockrt_response_begin_audio(s, r);
 
         if (s->response == NULL) {
             return;

@@ -28,6 +28,8 @@ static void mockrt_item_create(mockrt_session_t *s, json_t *ev,
     const char *client_event);
 static void mockrt_item_truncate(mockrt_session_t *s, json_t *ev,
     const char *client_event);
+static mockrt_item_t *mockrt_item_named(mockrt_session_t *s, json_t *ev,
+    const char *client_event, const char *code);
 static void mockrt_item_delete(mockrt_session_t *s, json_t *ev,
     const char *client_event);
 static void mockrt_item_retrieve(mockrt_session_t *s, json_t *ev,
@@ -678,29 +680,46 @@ mockrt_item_truncate(mockrt_session_t *s, json_t *ev,
 }
 
 
-static void
-mockrt_item_delete(mockrt_session_t *s, json_t *ev, const char *client_event)
+/* the item an event names by item_id, or NULL after an error event */
+
+static mockrt_item_t *
+mockrt_item_named(mockrt_session_t *s, json_t *ev, const char *client_event,
+    const char *code)
 {
-    json_t         *out;
     const char     *id;
     mockrt_item_t  *item;
 
     if (mockrt_check_string(s, client_event, ev, "item_id") != 0) {
-        return;
+        return NULL;
     }
 
     id = json_string_value(json_object_get(ev, "item_id"));
     item = mockrt_item_find(s, id);
 
+    if (item == NULL || item->json == NULL) {
+        mockrt_error(s, "invalid_request_error", code, "item_id",
+                     client_event, "Item with item_id not found: %.100s", id);
+        return NULL;
+    }
+
+    return item;
+}
+
+
+static void
+mockrt_item_delete(mockrt_session_t *s, json_t *ev, const char *client_event)
+{
+    json_t         *out;
+    mockrt_item_t  *item;
+
+    item = mockrt_item_named(s, ev, client_event,
+                             "item_delete_invalid_item_id");
     if (item == NULL) {
-        mockrt_error(s, "invalid_request_error",
-                     "item_delete_invalid_item_id", "item_id", client_event,
-                     "Item with item_id not found: %.100s", id);
         return;
     }
 
     out = mockrt_event(s, "conversation.item.deleted");
-    json_object_set_new(out, "item_id", json_string(id));
+    json_object_set_new(out, "item_id", json_string(item->id));
 
     json_decref(item->json);
     memmove(item, item + 1,
@@ -716,20 +735,11 @@ mockrt_item_retrieve(mockrt_session_t *s, json_t *ev,
     const char *client_event)
 {
     json_t         *out;
-    const char     *id;
     mockrt_item_t  *item;
 
-    if (mockrt_check_string(s, client_event, ev, "item_id") != 0) {
-        return;
-    }
-
-    id = json_string_value(json_object_get(ev, "item_id"));
-    item = mockrt_item_find(s, id);
-
-    if (item == NULL || item->json == NULL) {
-        mockrt_error(s, "invalid_request_error",
-                     "item_retrieve_invalid_item_id", "item_id",
-                     client_event, "Item with item_id not found: %.100s", id);
+    item = mockrt_item_named(s, ev, client_event,
+                             "item_retrieve_invalid_item_id");
+    if (item == NULL) {
         return;
     }
 
