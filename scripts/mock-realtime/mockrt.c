@@ -997,13 +997,13 @@ mockrt_id(mockrt_t *mock, char *out, const char *prefix)
 
 
 /*
- * A line of the event log: {"t": seconds since the start, "session": N,
+ * A line of the event log: {"t": seconds since the start, "conn": N,
  * "dir": "in", "out", "upgrade", "close", ..., and the fields}.  One
  * write(2) a line on an O_APPEND descriptor: nothing waits in a buffer.
  */
 
 void
-mockrt_log(mockrt_t *mock, unsigned session, const char *dir,
+mockrt_log(mockrt_t *mock, unsigned conn, const char *dir,
     json_t *fields)
 {
     char    *text;
@@ -1016,7 +1016,7 @@ mockrt_log(mockrt_t *mock, unsigned session, const char *dir,
 
     line = json_pack("{s:f, s:i, s:s}", "t",
                      (double) (lws_now_usecs() - mock->started) / 1e6,
-                     "session", (json_int_t) session, "dir", dir);
+                     "conn", (json_int_t) conn, "dir", dir);
     if (line == NULL) {
         return;
     }

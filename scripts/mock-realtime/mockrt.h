@@ -238,7 +238,7 @@ struct mockrt_s {
 
 /* mockrt.c */
 void mockrt_id(mockrt_t *mock, char *out, const char *prefix);
-void mockrt_log(mockrt_t *mock, unsigned session, const char *dir,
+void mockrt_log(mockrt_t *mock, unsigned conn, const char *dir,
     json_t *fields);
 
 /* mockrt_ws.c */

@@ -42,6 +42,7 @@ static void mockrt_fault_error(lws_sorted_usec_list_t *sul);
 static void mockrt_fault_close(lws_sorted_usec_list_t *sul);
 static void mockrt_fault_cap(lws_sorted_usec_list_t *sul);
 static int mockrt_same(const char *a, const char *b, size_t len);
+static const char *mockrt_ws_reason(int status);
 
 
 int
@@ -208,23 +209,20 @@ static int
 mockrt_ws_refuse(mockrt_t *mock, struct lws *wsi, unsigned number,
     int status, const char *why, const char *message, const char *code)
 {
-    char            *body;
+    int              n;
+    char            *body, path[256];
     json_t          *json;
     size_t           blen;
-    unsigned char    buf[LWS_PRE + 2048], *start, *p, *end;
+    unsigned char    buf[LWS_PRE + 2048], *start;
+
+    if (lws_hdr_copy(wsi, path, sizeof(path), WSI_TOKEN_GET_URI) <= 0) {
+        path[0] = '\0';
+    }
 
     json = json_pack("{s:s, s:i, s:s}", "refused", why, "status", status,
-                     "path", "");
-    if (json) {
-        char  path[256];
-
-        if (lws_hdr_copy(wsi, path, sizeof(path), WSI_TOKEN_GET_URI) > 0) {
-            json_object_set_new(json, "path", json_string(path));
-        }
-
-        mockrt_log(mock, number, "upgrade", json);
-        json_decref(json);
-    }
+                     "path", path);
+    mockrt_log(mock, number, "upgrade", json);
+    json_decref(json);
 
     json = json_pack("{s:{s:s, s:s, s:n, s:s?}}", "error", "message", message,
                      "type", "invalid_request_error", "param", "code", code);
@@ -235,30 +233,49 @@ mockrt_ws_refuse(mockrt_t *mock, struct lws *wsi, unsigned number,
         return -1;
     }
 
+    /* written out here: lws would say HTTP/1.0 before an upgrade */
+
     blen = strlen(body);
     start = buf + LWS_PRE;
-    p = start;
-    end = buf + sizeof(buf) - 1;
+    n = snprintf((char *) start, sizeof(buf) - LWS_PRE,
+                 "HTTP/1.1 %d %s\r\n"
+                 "Content-Type: application/json\r\n"
+                 "Content-Length: %zu\r\n"
+                 "Connection: close\r\n"
+                 "\r\n%s", status, mockrt_ws_reason(status), blen, body);
+    free(body);
 
-    if (lws_add_http_header_status(wsi, status, &p, end)
-        || lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
-               (unsigned char *) "application/json", 16, &p, end)
-        || lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
-               (unsigned char *) "close", 5, &p, end)
-        || lws_add_http_header_content_length(wsi, blen, &p, end)
-        || lws_finalize_http_header(wsi, &p, end)
-        || blen > (size_t) (end - p))
-    {
-        free(body);
+    if (n < 0 || (size_t) n >= sizeof(buf) - LWS_PRE) {
         return -1;
     }
 
-    memcpy(p, body, blen);
-    p += blen;
-    free(body);
+    return lws_write(wsi, start, n, LWS_WRITE_HTTP_FINAL) < 0 ? -1 : 0;
+}
 
-    return lws_write(wsi, start, p - start, LWS_WRITE_HTTP_FINAL) < 0
-           ? -1 : 0;
+
+static const char *
+mockrt_ws_reason(int status)
+{
+    size_t  i;
+
+    static const struct {
+        int          status;
+        const char  *reason;
+    } reasons[] = {
+        { 400, "Bad Request" }, { 401, "Unauthorized" },
+        { 403, "Forbidden" }, { 404, "Not Found" },
+        { 429, "Too Many Requests" }, { 500, "Internal Server Error" },
+        { 502, "Bad Gateway" }, { 503, "Service Unavailable" },
+        { 504, "Gateway Timeout" }
+    };
+
+    for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
+        if (reasons[i].status == status) {
+            return reasons[i].reason;
+        }
+    }
+
+    return "Error";
 }
 
 

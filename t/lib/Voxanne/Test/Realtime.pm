@@ -143,7 +143,13 @@ sub log {
 sub wait_log {
     my ($self, @want) = @_;
     my $timeout = 5;
-    $timeout = pop @want if @want % 2 && !ref $want[0];
+    if (ref $want[0] eq 'CODE') {
+        $timeout = $want[1] // $timeout;
+        splice @want, 1;
+    }
+    elsif (@want % 2) {
+        $timeout = pop @want;
+    }
     my $deadline = time + $timeout;
     while (1) {
         my @got = ref $want[0] eq 'CODE' ? $want[0]->($self->log) : $self->log(@want);
@@ -479,7 +485,8 @@ picked) and C<--log> in a temp folder (C<< log => 0 >> for none). It dies
 when the mock does not start, with its stderr. Every fixture still running
 is stopped when the test process exits.
 
-C<log(%filter)> reads the mock's JSON lines (C<t>, C<session>, C<dir>:
+C<log(%filter)> reads the mock's JSON lines (C<t>, C<conn> (the
+connection, from 1), C<dir>:
 C<in>, C<out>, C<upgrade>, C<close>, C<closed>, C<drop>, and the event's
 own fields; audio as C<bytes>); a filter value is a string or a Regexp.
 C<wait_log(%filter, $timeout)> polls until a line matches (or a code
