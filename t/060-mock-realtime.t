@@ -10,6 +10,7 @@ use Test::More;
 use File::Temp qw(tempdir);
 use JSON::PP ();
 use MIME::Base64 qw(encode_base64 decode_base64);
+use POSIX ();
 use Time::HiRes qw(sleep time);
 use Voxanne::Test::Realtime qw(ulaw_tone ulaw_silence);
 
@@ -60,6 +61,31 @@ sub of_type {
 sub audio_bytes { my $n = 0; $n += length decode_base64($_->{delta}) for @_; $n }
 
 sub types { join ' ', map { $_->{type} } @_ }
+
+# A user text item, as the bridge forwards a DTMF key.
+sub say_text {
+    my ($c, $text) = @_;
+    $c->send({ type => 'conversation.item.create',
+               item => { type => 'message', role => 'user', content => [{ type => 'input_text', text => $text }] } });
+}
+
+# A-law of a 16-bit sample, from G.711.
+sub alaw {
+    my ($x) = @_;
+    my $v = POSIX::floor($x / 8);
+    my $mask = 0xd5;
+    ($mask, $v) = (0x55, -$v - 1) if $v < 0;
+    my $seg = 0;
+    $seg++ while $seg < 8 && $v > (0x20 << $seg) - 1;
+    return chr(0x7f ^ $mask) if $seg == 8;
+    return chr((($seg << 4) | (($seg < 2 ? $v >> 1 : $v >> $seg) & 0x0f)) ^ $mask);
+}
+
+# $ms of a tone (or silence, $level 0) as samples at $rate
+sub samples {
+    my ($ms, $rate, $level) = @_;
+    return map { int(($level // 8000) * sin(2 * 3.141592653589793 * 440 * $_ / $rate)) } 0 .. $ms * $rate / 1000 - 1;
+}
 
 my $mock = Voxanne::Test::Realtime->start(args => [
     '--api-key', $KEY, '--reply-ms', '1000', '--delta-ms', '50',
@@ -459,8 +485,7 @@ subtest 'a turn answered by server VAD: the response follows the caller\'s speec
 
 subtest 'function calls: DTMF as a user item -> function_call; function_call_output -> a spoken reply' => sub {
     my $c = session($mock);
-    $c->send({ type => 'conversation.item.create',
-               item => { type => 'message', role => 'user', content => [{ type => 'input_text', text => 'caller pressed 9' }] } });
+    say_text($c, 'caller pressed 9');
     my ($added, $done) = ($c->wait_for('conversation.item.added'), $c->wait_for('conversation.item.done'));
     like $added->{item}{id}, qr/^item_/, 'the item gets an id';
     is $added->{item}{content}[0]{text}, 'caller pressed 9', 'conversation.item.added';
@@ -495,8 +520,7 @@ subtest 'function calls: DTMF as a user item -> function_call; function_call_out
         $mock->log(dir => 'in', type => 'conversation.item.create');
     is $out->{item}{call_id}, $item->{call_id}, 'the log has the call_id the client sent back';
 
-    $c->send({ type => 'conversation.item.create',
-               item => { type => 'message', role => 'user', content => [{ type => 'input_text', text => 'caller pressed 1' }] } });
+    say_text($c, 'caller pressed 1');
     $c->wait_for('conversation.item.done');
     $c->send({ type => 'response.create', response => { tool_choice => 'none' } });
     @ev = $c->wait_for('response.done');
@@ -504,8 +528,7 @@ subtest 'function calls: DTMF as a user item -> function_call; function_call_out
     $c->close;
 
     $c = session($mock, tools => ['end_call']);
-    $c->send({ type => 'conversation.item.create',
-               item => { type => 'message', role => 'user', content => [{ type => 'input_text', text => 'caller pressed 1' }] } });
+    say_text($c, 'caller pressed 1');
     $c->send({ type => 'response.create' });
     @ev = $c->wait_for('response.done');
     is $ev[1]{item}{type}, 'message', 'a tool the session does not declare is not called';
@@ -525,20 +548,63 @@ subtest 'function calls from speech (a phrase in the transcript) and from a tool
     my ($call) = of_type('response.function_call_arguments.done', @ev);
     is $call->{name}, 'transfer_to_human', 'what the caller said calls the tool (server VAD)';
     is $call->{arguments}, '{}', 'no arguments: {}';
-    $c->send({ type => 'conversation.item.create',
-               item => { type => 'message', role => 'user', content => [{ type => 'input_text', text => 'caller pressed 2' }] } });
+    say_text($c, 'caller pressed 2');
     $c->send({ type => 'response.create' });
     ($call) = of_type('response.function_call_arguments.done', $c->wait_for('response.done'));
     is_deeply [$call->{name}, $JSON->decode($call->{arguments})], ['get_current_time', { timezone => 'Europe/Paris' }],
         'from the tools file';
-    $c->send({ type => 'conversation.item.create',
-               item => { type => 'message', role => 'user', content => [{ type => 'input_text', text => 'caller pressed 22' }] } });
+    say_text($c, 'caller pressed 22');
     $c->send({ type => 'response.create' });
     @ev = $c->wait_for('response.done');
     is $ev[1]{item}{type}, 'message', '"pressed 22" is not the key 2';
     $c->close;
 
     ok !eval { Voxanne::Test::Realtime->start(args => ['--tool', '5=x not-json']); 1 }, 'arguments must be a JSON object';
+};
+
+subtest 'the other formats (pcma, pcm 24 kHz), --audio, --word-ms, the voice fixed once spoken' => sub {
+    my $file = "$dir/reply.ulaw";
+    open my $fh, '>', $file or die;
+    print $fh ulaw_tone(300, 600);
+    close $fh;
+    my $m = Voxanne::Test::Realtime->start(args => ['--audio', $file, '--burst']);
+    my $c = session($m, vad => { create_response => JSON::PP::false });
+    $c->send({ type => 'response.create' });
+    my @ev = $c->wait_for('response.done');
+    is join('', map { decode_base64($_->{delta}) } of_type('response.output_audio.delta', @ev)), ulaw_tone(300, 600),
+        '--audio: the reply is the file';
+
+    $c->send({ type => 'session.update', session => { type => 'realtime', audio => { output => { voice => 'verse' } } } });
+    my $err = $c->wait_for('error');
+    is $err->{error}{code}, 'cannot_update_voice', 'a new voice after audio: cannot_update_voice';
+    $c->send({ type => 'session.update', session => { type => 'realtime', audio => { output => { voice => 'alloy' } } } });
+    ok $c->wait_for('session.updated'), 'the same voice is fine';
+
+    $c->send({ type => 'session.update', session => { type => 'realtime', audio => {
+        input => { format => { type => 'audio/pcma' } }, output => { format => { type => 'audio/pcma' } } } } });
+    $c->wait_for('session.updated');
+    $c->append(join('', map { alaw($_) } samples(400, 8000), samples(400, 8000, 0)));
+    my $start = $c->wait_for('input_audio_buffer.speech_started');
+    my $stop = $c->wait_for('input_audio_buffer.speech_stopped');
+    is_deeply [$start->{audio_start_ms}, $stop->{audio_end_ms}], [0, 400 + 300], 'A-law: the VAD hears the tone';
+    $c->send({ type => 'response.create' });
+    is audio_bytes(of_type('response.output_audio.delta', $c->wait_for('response.done'))), 2400,
+        'A-law out: 300 ms, 8 bytes a ms';
+    $c->close;
+    $m->stop;
+
+    $m = Voxanne::Test::Realtime->start(args => ['--word-ms', '100', '--greeting', 'one two three four five']);
+    $c = $m->connect;
+    $c->wait_for('session.created');
+    my $pcm = pack 's<*', samples(600, 24000, 0), samples(400, 24000), samples(600, 24000, 0);
+    $c->append($pcm, chunk => 961);                           # samples cut in two
+    my @turn = $c->wait_for('response.done');
+    my ($s1, $s2) = (of_type('input_audio_buffer.speech_started', @turn), of_type('input_audio_buffer.speech_stopped', @turn));
+    is_deeply [$s1->{audio_start_ms}, $s2->{audio_end_ms}], [600 - 300, 600 + 400 + 500],
+        'pcm 24 kHz in (the default): the VAD hears it';
+    is audio_bytes(of_type('response.output_audio.delta', @turn)), 24000, 'pcm out: 5 words of 100 ms, 48 bytes a ms';
+    $c->close;
+    $m->stop;
 };
 
 subtest 'conversation items: create checked, delete, retrieve' => sub {
@@ -602,6 +668,16 @@ subtest 'caps: a message over --max-message closes 1009, whole or in fragments' 
     is $c->closed->{code}, 1009, 'in fragments: 1009';
     ok $m->alive, 'the mock goes on';
     is $m->connect->status, 101, '... and serves';
+    $m->stop;
+
+    my $big = Voxanne::Test::Realtime->start;
+    $c = session($big);
+    $c->append(ulaw_silence(75_000), chunk => 600_000);
+    $c->send({ type => 'input_audio_buffer.commit' });
+    my $ev = $c->wait_for(sub { $_[0]{type} =~ /^(?:error|input_audio_buffer\.committed)$/ });
+    is $ev->{type}, 'input_audio_buffer.committed', 'a 600 KB append (800 KB of JSON) is read whole';
+    $c->close;
+    $m = $big;
     is $m->stop, 0, 'exit 0';
 };
 

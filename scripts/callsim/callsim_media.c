@@ -23,7 +23,6 @@
 #include <openssl/rand.h>
 
 #include "callsim.h"
-#include "tools.h"
 
 
 #define CALLSIM_RX_MAX         (1024 * 1024)
@@ -504,7 +503,7 @@ callsim_media_start(callsim_call_t *call)
     call->play_end = call->t0;
     call->next_due = call->t0;
 
-    callsim_clock_arm(run, call->t0);
+    tools_clock_arm(&run->clock, call->t0);
 
     return 0;
 }
@@ -734,7 +733,7 @@ callsim_media_receive(callsim_call_t *call, const char *data, size_t len)
 
             if (call->next_due == 0 || m->due < call->next_due) {
                 call->next_due = m->due;
-                callsim_clock_arm(call->run, m->due);
+                tools_clock_arm(&call->run->clock, m->due);
             }
         }
 

@@ -38,6 +38,7 @@ static int mockrt_uint(const char *s, unsigned long max, unsigned long *n);
 static int mockrt_tool(mockrt_t *mock, const char *spec, const char *where);
 static int mockrt_tools_file(mockrt_t *mock, const char *path);
 static void mockrt_default_tools(mockrt_t *mock);
+static void mockrt_free_options(mockrt_t *mock);
 static int mockrt_listen(mockrt_t *mock);
 static int mockrt_context(mockrt_t *mock);
 static int mockrt_listen_callback(struct lws *wsi,
@@ -45,6 +46,7 @@ static int mockrt_listen_callback(struct lws *wsi,
 static void mockrt_accept(mockrt_t *mock);
 static void mockrt_accept_delayed(lws_sorted_usec_list_t *sul);
 static void mockrt_adopt(mockrt_t *mock, int fd, unsigned number);
+static void mockrt_clock_tick(tools_clock_t *clock);
 static void mockrt_lws_log(int level, const char *line);
 static void mockrt_stop_signal(int signo);
 
@@ -57,6 +59,7 @@ static const struct lws_protocols  mockrt_protocols[] = {
     { "mock-realtime", mockrt_ws_callback, sizeof(mockrt_session_t), 65536,
       0, NULL, 0 },
     { "mock-realtime-listen", mockrt_listen_callback, 0, 0, 0, NULL, 0 },
+    { "mock-realtime-clock", tools_clock_callback, 0, 0, 0, NULL, 0 },
     { NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
@@ -192,6 +195,8 @@ main(int argc, char **argv)
         }
     }
 
+    mock.clock.stopped = 1;
+
     while (mock.accepts) {
         mockrt_accept_t  *a = mock.accepts;
 
@@ -207,7 +212,25 @@ main(int argc, char **argv)
         close(mock.log_fd);
     }
 
+    mockrt_free_options(&mock);
+
     return rc;
+}
+
+
+static void
+mockrt_free_options(mockrt_t *mock)
+{
+    unsigned  i;
+
+    for (i = 0; i < mock->ntools; i++) {
+        free(mock->tools[i].trigger);
+        free(mock->tools[i].name);
+        free(mock->tools[i].arguments);
+    }
+
+    free(mock->api_key);
+    free(mock->audio);
 }
 
 
@@ -321,6 +344,7 @@ mockrt_options(mockrt_t *mock, int argc, char **argv)
             break;
 
         case MOCKRT_OPT_API_KEY:
+            free(mock->api_key);
             mock->api_key = strdup(optarg);
             break;
 
@@ -334,6 +358,7 @@ mockrt_options(mockrt_t *mock, int argc, char **argv)
                 key[--len] = '\0';
             }
 
+            free(mock->api_key);
             mock->api_key = key;
             break;
 
@@ -383,6 +408,7 @@ mockrt_options(mockrt_t *mock, int argc, char **argv)
             break;
 
         case MOCKRT_OPT_AUDIO:
+            free(mock->audio);
             mock->audio = (unsigned char *)
                           tools_read_file("mock-realtime", optarg, &len);
             if (mock->audio == NULL) {
@@ -663,6 +689,8 @@ mockrt_tool(mockrt_t *mock, const char *spec, const char *where)
         fprintf(stderr, "mock-realtime: %s: the arguments of \"%s\" are not "
                 "a JSON object\n", where, name);
         json_decref(json);
+        free(name);
+        free(args);
         return -1;
     }
 
@@ -840,7 +868,97 @@ mockrt_context(mockrt_t *mock)
         return -1;
     }
 
-    return 0;
+    mock->clock.tick = mockrt_clock_tick;
+    mock->clock.data = mock;
+
+    return tools_clock_init(&mock->clock, mock->vhost, "mock-realtime-clock",
+                            "mock-realtime");
+}
+
+
+/*
+ * The pace of responses, on one clock (scripts/lib/tools.c) for every
+ * session: a list of the sessions with a delta due.
+ */
+
+static void
+mockrt_clock_tick(tools_clock_t *clock)
+{
+    mockrt_t          *mock;
+    lws_usec_t         now, next;
+    mockrt_session_t  *s, *n;
+
+    mock = clock->data;
+    now = lws_now_usecs();
+
+    for (s = mock->pacing; s; s = n) {
+        n = s->pace_next;
+
+        if (s->due <= now + MOCKRT_EARLY) {
+            mockrt_unpace(s);
+            mockrt_response_pace(s);
+        }
+    }
+
+    next = 0;
+
+    for (s = mock->pacing; s; s = s->pace_next) {
+        if (next == 0 || s->due < next) {
+            next = s->due;
+        }
+    }
+
+    if (next) {
+        tools_clock_arm(&mock->clock, next);
+    }
+}
+
+
+void
+mockrt_pace(mockrt_session_t *s, lws_usec_t due)
+{
+    mockrt_t  *mock;
+
+    mock = s->mock;
+    s->due = due;
+
+    if (!s->pacing) {
+        s->pacing = 1;
+        s->pace_prev = NULL;
+        s->pace_next = mock->pacing;
+
+        if (mock->pacing) {
+            mock->pacing->pace_prev = s;
+        }
+
+        mock->pacing = s;
+    }
+
+    tools_clock_arm(&mock->clock, due);
+}
+
+
+void
+mockrt_unpace(mockrt_session_t *s)
+{
+    if (!s->pacing) {
+        return;
+    }
+
+    if (s->pace_prev) {
+        s->pace_prev->pace_next = s->pace_next;
+
+    } else {
+        s->mock->pacing = s->pace_next;
+    }
+
+    if (s->pace_next) {
+        s->pace_next->pace_prev = s->pace_prev;
+    }
+
+    s->pacing = 0;
+    s->pace_prev = NULL;
+    s->pace_next = NULL;
 }
 
 

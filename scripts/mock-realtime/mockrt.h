@@ -18,6 +18,8 @@
 #include <jansson.h>
 #include <libwebsockets.h>
 
+#include "tools.h"
+
 
 #define MOCKRT_VERSION          "0.1.0"
 
@@ -28,6 +30,7 @@
 #define MOCKRT_ITEMS_MAX        4096          /* items a session keeps */
 #define MOCKRT_TOOLS_MAX        32
 #define MOCKRT_TEXTS_MAX        16            /* --reply, --transcript */
+#define MOCKRT_EARLY            1000          /* usec: due soon is due */
 
 
 typedef enum {
@@ -161,7 +164,11 @@ struct mockrt_session_s {
 
     mockrt_response_t         *response;           /* in progress */
 
-    lws_sorted_usec_list_t     sul_pace;
+    /* the next delta of a paced response, on the mock's clock */
+    lws_usec_t                 due;
+    mockrt_session_t          *pace_prev;
+    mockrt_session_t          *pace_next;
+
     lws_sorted_usec_list_t     sul_drop;
     lws_sorted_usec_list_t     sul_error;
     lws_sorted_usec_list_t     sul_close;
@@ -169,6 +176,7 @@ struct mockrt_session_s {
 
     int                        close_code;         /* ours, when closing */
     char                       close_reason[124];
+    unsigned                   pacing:1;           /* on the clock's list */
     unsigned                   faulty:1;           /* fault modes apply */
     unsigned                   closing:1;
     unsigned                   dropped:1;
@@ -229,6 +237,8 @@ struct mockrt_s {
     struct lws_vhost          *vhost;
     int                        listen_fd;
     mockrt_accept_t           *accepts;            /* delayed */
+    tools_clock_t              clock;
+    mockrt_session_t          *pacing;             /* sessions with a due */
     unsigned                   connections;        /* upgrades asked */
     unsigned                   sessions;           /* upgraded */
     lws_usec_t                 started;
@@ -238,6 +248,8 @@ struct mockrt_s {
 
 /* mockrt.c */
 void mockrt_id(mockrt_t *mock, char *out, const char *prefix);
+void mockrt_pace(mockrt_session_t *s, lws_usec_t due);
+void mockrt_unpace(mockrt_session_t *s);
 void mockrt_log(mockrt_t *mock, unsigned conn, const char *dir,
     json_t *fields);
 
@@ -287,6 +299,7 @@ void mockrt_response_create(mockrt_session_t *s, json_t *params,
     const char *client_event);
 void mockrt_response_cancel(mockrt_session_t *s, const char *reason);
 void mockrt_response_free(mockrt_session_t *s);
+void mockrt_response_pace(mockrt_session_t *s);
 void mockrt_echo_append(mockrt_session_t *s, const char *b64, size_t len,
     size_t bytes);
 

@@ -43,7 +43,6 @@ static void mockrt_response_end(mockrt_session_t *s, mockrt_response_t *r,
 static void mockrt_response_function(mockrt_session_t *s,
     mockrt_response_t *r);
 static void mockrt_response_tick(mockrt_session_t *s);
-static void mockrt_response_pace(lws_sorted_usec_list_t *sul);
 static void mockrt_response_finish(mockrt_session_t *s, const char *status,
     const char *reason);
 static json_t *mockrt_response_json(mockrt_session_t *s,
@@ -357,7 +356,6 @@ mockrt_response_tick(mockrt_session_t *s)
     char               *b64;
     size_t              n, due, end;
     json_t             *ev;
-    lws_usec_t          next;
     mockrt_item_t      *rec;
     mockrt_response_t  *r;
 
@@ -443,21 +441,16 @@ mockrt_response_tick(mockrt_session_t *s)
         return;
     }
 
-    next = r->started + (lws_usec_t) r->ticks * s->mock->delta_ms * 1000
-           - lws_now_usecs();
-
-    lws_sul_schedule(s->mock->context, 0, &s->sul_pace, mockrt_response_pace,
-                     next > 0 ? next : 1);
+    mockrt_pace(s, r->started
+                   + (lws_usec_t) r->ticks * s->mock->delta_ms * 1000);
 }
 
 
-static void
-mockrt_response_pace(lws_sorted_usec_list_t *sul)
+/* the clock says the next delta is due */
+
+void
+mockrt_response_pace(mockrt_session_t *s)
 {
-    mockrt_session_t  *s;
-
-    s = lws_container_of(sul, mockrt_session_t, sul_pace);
-
     if (s->response && s->response->kind == MOCKRT_RESP_AUDIO
         && !s->closing)
     {
@@ -486,7 +479,7 @@ mockrt_response_finish(mockrt_session_t *s, const char *status,
 
     r = s->response;
 
-    lws_sul_cancel(&s->sul_pace);
+    mockrt_unpace(s);
 
     said = json_stringn(r->transcript ? r->transcript : "", r->text_sent);
 
@@ -613,7 +606,7 @@ mockrt_response_free(mockrt_session_t *s)
         return;
     }
 
-    lws_sul_cancel(&s->sul_pace);
+    mockrt_unpace(s);
 
     json_decref(r->params);
     free(r->audio);
