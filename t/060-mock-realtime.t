@@ -590,6 +590,15 @@ subtest 'the other formats (pcma, pcm 24 kHz), --audio, --word-ms, the voice fix
     $c->send({ type => 'response.create' });
     is audio_bytes(of_type('response.output_audio.delta', $c->wait_for('response.done'))), 2400,
         'A-law out: 300 ms, 8 bytes a ms';
+    $c->send({ type => 'response.create', response => { audio => { output => { format => { type => 'audio/pcm' } } } } });
+    @ev = $c->wait_for('response.done');
+    is_deeply((of_type('response.created', @ev))[0]{response}{audio}{output}{format}, { type => 'audio/pcm' },
+              'a format for one response');
+    my @pcm_deltas = of_type('response.output_audio.delta', @ev);
+    is audio_bytes(@pcm_deltas), 300 * 48, '... its audio in that format';
+    $c->send({ type => 'conversation.item.truncate', item_id => $pcm_deltas[0]{item_id}, content_index => 0,
+               audio_end_ms => 300 });
+    ok $c->wait_for('conversation.item.truncated'), '... and truncated in its milliseconds';
     $c->close;
     $m->stop;
 

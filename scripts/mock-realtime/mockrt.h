@@ -83,6 +83,7 @@ typedef struct {
     json_t                    *json;               /* as last sent */
     unsigned                   type;               /* MOCKRT_ITEM_* */
     size_t                     audio_bytes;        /* assistant audio sent */
+    unsigned                   bytes_per_ms;       /* of that audio */
     unsigned                   assistant:1;
 } mockrt_item_t;
 
@@ -93,6 +94,7 @@ typedef struct {
 
 typedef struct {
     mockrt_resp_e              kind;
+    mockrt_format_e            format;             /* of its audio */
     char                       id[MOCKRT_ID_LEN];
     char                       item_id[MOCKRT_ID_LEN];
     char                       call_id[MOCKRT_ID_LEN];
@@ -277,6 +279,7 @@ int mockrt_check_string(mockrt_session_t *s, const char *client_event,
     json_t *ev, const char *key);
 
 /* mockrt_session.c */
+mockrt_format_e mockrt_format_of(json_t *format);
 void mockrt_session_start(mockrt_session_t *s, const char *model);
 void mockrt_session_free(mockrt_session_t *s);
 void mockrt_session_event(mockrt_session_t *s, const char *data, size_t len);

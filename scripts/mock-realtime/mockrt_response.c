@@ -61,6 +61,7 @@ mockrt_response_create(mockrt_session_t *s, json_t *params,
 {
     char               *text;
     size_t              len;
+    json_t             *format;
     const char         *conv;
     mockrt_response_t  *r;
 
@@ -117,12 +118,18 @@ mockrt_response_create(mockrt_session_t *s, json_t *params,
         text = strdup(s->mock->replies[s->replies++ % s->mock->nreplies]);
     }
 
+    /* the session's output format, or the one response.create asks for */
+
+    format = json_object_get(json_object_get(json_object_get(params, "audio"),
+                                             "output"), "format");
+
     r->kind = MOCKRT_RESP_AUDIO;
+    r->format = format ? mockrt_format_of(format) : s->out_format;
     r->transcript = text ? text : strdup("");
     r->words = mockrt_words(r->transcript);
-    r->audio = mockrt_audio_render(s->mock, s->out_format, r->words,
+    r->audio = mockrt_audio_render(s->mock, r->format, r->words,
                                    &r->audio_len);
-    r->chunk = (size_t) s->mock->delta_ms * mockrt_bytes_per_ms(s->out_format);
+    r->chunk = (size_t) s->mock->delta_ms * mockrt_bytes_per_ms(r->format);
     r->ticks_total = (unsigned) ((r->audio_len + r->chunk - 1) / r->chunk);
 
     if (r->ticks_total == 0) {
@@ -212,6 +219,7 @@ mockrt_response_begin(mockrt_session_t *s, mockrt_response_t *r,
 
         if (rec) {
             rec->assistant = (type == MOCKRT_ITEM_MESSAGE);
+            rec->bytes_per_ms = mockrt_bytes_per_ms(r->format);
             snprintf(rec->call_id, sizeof(rec->call_id), "%s", r->call_id);
         }
     }
@@ -517,17 +525,20 @@ static json_t *
 mockrt_response_json(mockrt_session_t *s, mockrt_response_t *r,
     const char *status, const char *reason, json_t *output)
 {
-    json_t  *resp, *out, *v, *usage;
-    size_t   audio_ms;
+    const char  *key;
+    json_t      *resp, *out, *v, *usage;
+    size_t       audio_ms;
+
+    /* the session's audio output, with what response.create overrides */
 
     out = json_deep_copy(json_object_get(json_object_get(s->config, "audio"),
                                          "output"));
     json_object_del(out, "speed");
 
-    v = json_object_get(json_object_get(json_object_get(r->params, "audio"),
-                                        "output"), "voice");
-    if (v) {
-        json_object_set(out, "voice", v);
+    json_object_foreach(json_object_get(json_object_get(r->params, "audio"),
+                                        "output"), key, v)
+    {
+        json_object_set(out, key, v);
     }
 
     v = json_object_get(r->params, "metadata");
@@ -556,7 +567,7 @@ mockrt_response_json(mockrt_session_t *s, mockrt_response_t *r,
 
     /* what it cost, roughly: 10 audio tokens a second */
 
-    audio_ms = r->audio_pos / mockrt_bytes_per_ms(s->out_format);
+    audio_ms = r->audio_pos / mockrt_bytes_per_ms(r->format);
 
     usage = json_pack("{s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:{s:I, s:I}}",
                       "total_tokens", (json_int_t) (200 + r->words * 2
@@ -645,6 +656,7 @@ mockrt_echo_append(mockrt_session_t *s, const char *b64, size_t len,
         }
 
         r->kind = MOCKRT_RESP_ECHO;
+        r->format = s->in_format;
         r->in_conversation = 1;
         mockrt_id(s->mock, r->id, "resp_");
         mockrt_id(s->mock, r->item_id, "item_");

@@ -23,7 +23,6 @@ static void mockrt_session_update(mockrt_session_t *s, json_t *ev,
     const char *client_event);
 static json_t *mockrt_turn_defaults(json_t *given);
 static void mockrt_session_derive(mockrt_session_t *s);
-static mockrt_format_e mockrt_format(json_t *format);
 static void mockrt_item_create(mockrt_session_t *s, json_t *ev,
     const char *client_event);
 static void mockrt_item_truncate(mockrt_session_t *s, json_t *ev,
@@ -115,6 +114,7 @@ mockrt_session_free(mockrt_session_t *s)
     free(s->items);
     s->items = NULL;
     s->nitems = 0;
+    s->items_size = 0;
 
     free(s->tool_output);
     s->tool_output = NULL;
@@ -371,8 +371,8 @@ mockrt_session_derive(mockrt_session_t *s)
     out = json_object_get(json_object_get(s->config, "audio"), "output");
     td = json_object_get(in, "turn_detection");
 
-    s->in_format = mockrt_format(json_object_get(in, "format"));
-    s->out_format = mockrt_format(json_object_get(out, "format"));
+    s->in_format = mockrt_format_of(json_object_get(in, "format"));
+    s->out_format = mockrt_format_of(json_object_get(out, "format"));
     s->transcription = json_is_object(json_object_get(in, "transcription"));
 
     type = json_string_value(json_object_get(td, "type"));
@@ -418,8 +418,8 @@ mockrt_session_derive(mockrt_session_t *s)
 }
 
 
-static mockrt_format_e
-mockrt_format(json_t *format)
+mockrt_format_e
+mockrt_format_of(json_t *format)
 {
     const char  *type;
 
@@ -663,7 +663,8 @@ mockrt_item_truncate(mockrt_session_t *s, json_t *ev,
         return;
     }
 
-    sent = (unsigned) (item->audio_bytes / mockrt_bytes_per_ms(s->out_format));
+    sent = item->bytes_per_ms
+           ? (unsigned) (item->audio_bytes / item->bytes_per_ms) : 0;
 
     if (end > sent) {
         mockrt_error(s, "invalid_request_error", "invalid_value",

@@ -159,9 +159,7 @@ mockrt_ws_upgrade(mockrt_t *mock, struct lws *wsi)
         return 0;
     }
 
-    n = lws_hdr_copy(wsi, auth, sizeof(auth), WSI_TOKEN_HTTP_AUTHORIZATION);
-
-    if (n <= 0) {
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION) <= 0) {
         return mockrt_ws_refuse(mock, wsi, number, 401, "no key",
                                 "You didn't provide an API key. You need to "
                                 "provide your API key in an Authorization "
@@ -170,9 +168,10 @@ mockrt_ws_upgrade(mockrt_t *mock, struct lws *wsi)
                ? -1 : 1;
     }
 
+    n = lws_hdr_copy(wsi, auth, sizeof(auth), WSI_TOKEN_HTTP_AUTHORIZATION);
     len = strlen(mock->api_key);
 
-    if ((size_t) n != len + 7 || strncmp(auth, "Bearer ", 7) != 0
+    if (n < 0 || (size_t) n != len + 7 || strncmp(auth, "Bearer ", 7) != 0
         || !mockrt_same(auth + 7, mock->api_key, len))
     {
         return mockrt_ws_refuse(mock, wsi, number, 401, "wrong key",
@@ -282,9 +281,9 @@ mockrt_ws_reason(int status)
 static void
 mockrt_ws_established(mockrt_t *mock, mockrt_session_t *s, struct lws *wsi)
 {
-    char        buf[160], model[128];
-    json_t     *fields;
-    const char *arg;
+    char         buf[160], model[128];
+    json_t      *fields;
+    const char  *arg;
 
     memset(s, 0, sizeof(mockrt_session_t));
 
