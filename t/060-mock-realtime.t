@@ -706,8 +706,13 @@ subtest '--echo: every appended chunk comes back as a delta of one open response
     $c->send({ type => 'input_audio_buffer.append', audio => $chunks[0] });
     my $created = $c->wait_for('response.created');
     isnt $created->{response}{id}, $deltas[0]{response_id}, 'the next chunk opens another';
+    is $c->wait_for('response.output_audio.delta')->{delta}, $chunks[0], '... and comes back in it';
     my ($line) = $m->wait_log(dir => 'out', type => 'response.output_audio.delta');
     is $line->{bytes}, 160, 'logged with its size';
+    $c->send(qq({"type":"input_audio_buffer.append","audio":"$chunks[1]"}));    # as a bridge writes it
+    is $c->wait_for('response.output_audio.delta')->{delta}, $chunks[1], 'the bridge\'s exact shape: echoed too';
+    $c->send(qq({"type":"input_audio_buffer.append","audio":"AAAA\\"}"}));
+    is $c->wait_for('error')->{error}{param}, 'audio', 'that shape with more than base64 in it: checked whole';
     $c->close;
 };
 
