@@ -1,5 +1,4 @@
 use Test::Nginx::Socket 'no_plan';
-use IO::Socket::INET;
 use Voxanne::Test::WebSocket;
 
 master_on();
@@ -20,38 +19,12 @@ our $locations = <<'_EOC_';
 _EOC_
 
 
-# one HTTP exchange on a new connection: the status line and the body
-sub http {
-    my ($port, $request, $headers) = @_;
-    my ($line, $body) = split /\n/, $request, 2;
-    $body //= '';
-    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Timeout => 5)
-        or die "connect: $!";
-    $headers =~ s/\n/\r\n/g;
-    print $s "$line HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n$headers"
-             . "Content-Length: " . length($body) . "\r\n\r\n$body";
-    local $/;
-    my $response = <$s> // '';
-    my ($head, $content) = split /\r\n\r\n/, $response, 2;
-    return ((split /\r\n/, $head // '')[0] // '', $content // '');
-}
-
 sub reload {
     my $pidfile = Test::Nginx::Socket::server_root() . '/logs/nginx.pid';
     open my $fh, '<', $pidfile or die "$pidfile: $!";
     chomp(my $pid = <$fh>);
     kill HUP => $pid or die "kill HUP $pid: $!";
     sleep 1.5;
-}
-
-# the <Connect action> request Twilio makes when the stream has closed
-sub stream_ended {
-    my ($port) = @_;
-    my ($request, $headers) = twilio_request(
-        uri => '/twilio/stream-ended', base => 'http://edge.example.com',
-        params => [AccountSid => $AC, CallSid => $SID, CallStatus => 'in-progress',
-                   From => '+14155550123', To => '+15550100001']);
-    return http($port, $request, $headers);
 }
 
 sub second_call {

@@ -10,11 +10,12 @@ use strict;
 use warnings;
 
 use Exporter 'import';
+use IO::Socket::INET;
 use JSON::PP qw(encode_json);
 use Test::Nginx::Socket ();
 use Voxanne::Test::Twilio qw(twilio_request twilio_sign stream_token_mac);
 
-our @EXPORT = qw($AC $SID $MZ $files tenant token connected start media stop echo);
+our @EXPORT = qw($AC $SID $MZ $files tenant token connected start media stop echo http stream_ended);
 
 our $AC = 'AC' . '0' x 32;
 our $SID = 'CA' . 'a' x 32;
@@ -101,5 +102,32 @@ sub stop {
 }
 
 sub echo { { json => { event => 'media', streamSid => $MZ, media => { payload => $_[0] // '/////w==' } } } }
+
+# one HTTP exchange on a new connection: the status line and the body
+sub http {
+    my ($port, $request, $headers) = @_;
+    my ($line, $body) = split /\n/, $request, 2;
+    $body //= '';
+    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Timeout => 5)
+        or die "connect: $!";
+    $headers =~ s/\n/\r\n/g;
+    print $s "$line HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n$headers"
+             . "Content-Length: " . length($body) . "\r\n\r\n$body";
+    local $/;
+    my $response = <$s> // '';
+    my ($head, $content) = split /\r\n\r\n/, $response, 2;
+    return ((split /\r\n/, $head // '')[0] // '', $content // '');
+}
+
+# the <Connect action> request Twilio makes when the stream of a call
+# (default $SID) has closed: the status line and the TwiML
+sub stream_ended {
+    my ($port, $sid) = @_;
+    my ($request, $headers) = twilio_request(
+        uri => '/twilio/stream-ended', base => 'http://edge.example.com',
+        params => [AccountSid => $AC, CallSid => $sid // $SID, CallStatus => 'in-progress',
+                   From => '+14155550123', To => '+15550100001']);
+    return http($port, $request, $headers);
+}
 
 1;
