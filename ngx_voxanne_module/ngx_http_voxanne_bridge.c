@@ -689,7 +689,7 @@ ngx_http_voxanne_bridge_session(ngx_http_voxanne_agent_t *a)
     ngx_http_voxanne_bridge_tool_t  *t;
 
     turn = json_pack("{s:s}", "type", "server_vad");
-    tr = json_pack("{s:s}", "model", "whisper-1");
+    tr = json_pack("{s:s}", "model", "gpt-4o-mini-transcribe");
     tools = json_array();
 
     if (turn == NULL || tr == NULL || tools == NULL) {

@@ -596,7 +596,8 @@ ngx_http_voxanne_calls_close(ngx_shm_zone_t *shm_zone, ngx_uint_t code)
         }
     }
 
-    ngx_http_voxanne_calls_count(shm_zone, NGX_HTTP_VOXANNE_WS_CLOSE + i, 1);
+    ngx_http_voxanne_calls_count(shm_zone, NGX_HTTP_VOXANNE_CLOSE_CODES + i,
+                                 1);
 }
 
 

@@ -308,12 +308,12 @@ ngx_http_voxanne_metrics_handler(ngx_http_request_t *r)
     for (i = 0; ngx_http_voxanne_ws_close_codes[i]; i++) {
         p = ngx_sprintf(p, "voxanne_ws_close_total{code=\"%ui\"} %uA\n",
                         ngx_http_voxanne_ws_close_codes[i],
-                        ctx->sh->counters[NGX_HTTP_VOXANNE_WS_CLOSE + i]);
+                        ctx->sh->counters[NGX_HTTP_VOXANNE_CLOSE_CODES + i]);
     }
 
     p = ngx_sprintf(p, "voxanne_ws_close_total{code=\"other\"} %uA\n"
                        "# TYPE voxanne_realtime_failures_total counter\n",
-                    ctx->sh->counters[NGX_HTTP_VOXANNE_WS_CLOSE + i]);
+                    ctx->sh->counters[NGX_HTTP_VOXANNE_CLOSE_CODES + i]);
 
     for (i = 0; ngx_http_voxanne_bridge_causes[i].len; i++) {
         p = ngx_sprintf(p, "voxanne_realtime_failures_total{cause=\"%V\"} "

@@ -1012,7 +1012,7 @@ ngx_http_voxanne_wsc_read(ngx_http_voxanne_wsc_t *wsc)
 
         if (rc == NGX_AGAIN) {
 
-            /* the consumer is full: no reading, no idle timer, until resumed */
+            /* the consumer is full: no reading, no idle timer till resumed */
 
             wsc->paused = 1;
 
@@ -1468,6 +1468,7 @@ static void
 ngx_http_voxanne_wsc_fail(ngx_http_voxanne_wsc_t *wsc, ngx_uint_t cause,
     ngx_uint_t code, const char *fmt, ...)
 {
+    void     *data;
     u_char   *p;
     va_list   args;
 
@@ -1483,8 +1484,9 @@ ngx_http_voxanne_wsc_fail(ngx_http_voxanne_wsc_t *wsc, ngx_uint_t cause,
     wsc->end.detail.len = p - wsc->detail;
 
     if (!wsc->detached) {
+        data = wsc->data;
         ngx_http_voxanne_wsc_detach(wsc);
-        wsc->handlers.closed(wsc->data, &wsc->end);
+        wsc->handlers.closed(data, &wsc->end);
     }
 
     if (wsc->state != NGX_HTTP_VOXANNE_WSC_OPEN

@@ -74,7 +74,7 @@ typedef enum {
 
 
 typedef struct {
-    ngx_uint_t                        cause;   /* ngx_http_voxanne_wsc_cause_e */
+    ngx_uint_t                        cause;   /* ..._wsc_cause_e */
     ngx_uint_t                        status;  /* REFUSED: the HTTP status */
     ngx_uint_t                        code;    /* CLOSED, PROTOCOL */
     ngx_str_t                         detail;  /* for the log, no secret */
