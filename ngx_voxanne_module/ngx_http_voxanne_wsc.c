@@ -170,6 +170,18 @@ ngx_http_voxanne_wsc_parse_url(ngx_conf_t *cf, ngx_str_t *url,
         return "needs a ws:// or wss:// URL";
     }
 
+    /* user:password@ would be quoted in errors, and sent nowhere */
+
+    for (p = url->data + skip; p < url->data + url->len; p++) {
+        if (*p == '/' || *p == '?') {
+            break;
+        }
+
+        if (*p == '@') {
+            return "may not carry credentials in the URL";
+        }
+    }
+
     ngx_memzero(&u, sizeof(ngx_url_t));
 
     u.url.data = url->data + skip;
@@ -188,10 +200,6 @@ ngx_http_voxanne_wsc_parse_url(ngx_conf_t *cf, ngx_str_t *url,
         }
 
         return NGX_CONF_ERROR;
-    }
-
-    if (ngx_strlchr(u.host.data, u.host.data + u.host.len, '@')) {
-        return "may not carry credentials in the URL";
     }
 
     conf->url = *url;
