@@ -82,6 +82,7 @@ struct ngx_http_voxanne_bridge_s {
     uint64_t                       sent;        /* mu-law bytes of it */
     uint64_t                       played;      /* ms, from mark echoes */
     size_t                         delta_off;   /* a delta sent in part */
+    ngx_uint_t                     item_done;   /* its audio has all come */
 
     ngx_uint_t                     deltas;
     ngx_uint_t                     barge_ins;
@@ -1205,6 +1206,16 @@ ngx_http_voxanne_bridge_message(void *data, u_char *text, size_t len)
         rc = ngx_http_voxanne_bridge_delta(b, &msg);
         break;
 
+    case NGX_HTTP_VOXANNE_RT_AUDIO_DONE:
+
+        if (msg.item_id.len == b->item_len
+            && ngx_strncmp(msg.item_id.data, b->item, b->item_len) == 0)
+        {
+            b->item_done = 1;
+        }
+
+        break;
+
     case NGX_HTTP_VOXANNE_RT_SPEECH_STARTED:
         rc = ngx_http_voxanne_bridge_barge_in(b);
         break;
@@ -1276,6 +1287,7 @@ ngx_http_voxanne_bridge_delta(ngx_http_voxanne_bridge_t *b,
         b->items++;
         b->sent = 0;
         b->played = 0;
+        b->item_done = 0;
     }
 
     while (b->delta_off < msg->delta.len) {
@@ -1336,15 +1348,16 @@ ngx_http_voxanne_bridge_delta(ngx_http_voxanne_bridge_t *b,
 /*
  * The caller speaks: Twilio drops what it has not played, the item is cut
  * where the caller stopped hearing it (never past what was sent), and the
- * rest of it is not forwarded.  A mark echoed by the clear names the item
- * cut, so it does not count as played.
+ * rest of it is not forwarded.  An item whose audio has all come and been
+ * played is left whole.  A mark echoed by the clear names the item cut,
+ * so it does not count as played.
  */
 
 static ngx_int_t
 ngx_http_voxanne_bridge_barge_in(ngx_http_voxanne_bridge_t *b)
 {
     u_char                        *p, *last;
-    uint64_t                       sent;
+    uint64_t                       sent, played;
     ngx_str_t                      text, item;
     ngx_http_voxanne_media_ctx_t  *ctx;
     u_char                         truncate[NGX_HTTP_VOXANNE_BRIDGE_FRAME];
@@ -1376,17 +1389,18 @@ ngx_http_voxanne_bridge_barge_in(ngx_http_voxanne_bridge_t *b)
     item.data = b->item;
     item.len = b->item_len;
     sent = b->sent / 8;
+    played = ngx_min(b->played, sent);
 
     ngx_log_error(NGX_LOG_INFO, b->request->connection->log, 0,
                   "voxanne: realtime: call %V: barge-in, item %V played "
-                  "%uL of %uL ms", &ctx->call_sid, &item, b->played, sent);
+                  "%uL of %uL ms", &ctx->call_sid, &item, played, sent);
 
-    if (b->played < sent) {
+    if (!b->item_done || played < sent) {
         text.data = truncate;
         text.len = ngx_sprintf(truncate,
                                "{\"type\":\"conversation.item.truncate\","
                                "\"item_id\":\"%V\",\"content_index\":0,"
-                               "\"audio_end_ms\":%uL}", &item, b->played)
+                               "\"audio_end_ms\":%uL}", &item, played)
                    - truncate;
 
         if (ngx_http_voxanne_bridge_send(b, &text) != NGX_OK) {
