@@ -209,3 +209,44 @@ dropped
 --- ws_skip_unmatched
 --- no_error_log
 [error]
+
+
+
+=== TEST 7: concurrent calls stay independent: while a call is live, five more (build/callsim) each get all of their own audio back and only theirs, and the first call's audio still comes back to it alone
+--- http_config eval: ::tenant()
+--- user_files eval: $::files
+--- config eval
+::locations($::echo->url) . "    location = /twilio/stream-ended { voxanne_twilio stream-ended; }\n"
+--- media eval: {}
+--- ws_send eval
+[ ::connected(), ::start(), ::media(1, ::audio(1)), { expect => ::echoed(1) },
+  { run => sub {
+        my ($ctx) = @_;
+        my $port = $ctx->port;
+        open my $out, '-|', 'build/callsim', '--url', "http://127.0.0.1:$port/twilio/voice",
+             '--public-url', 'http://edge.example.com/twilio/voice', '--token', '12345',
+             '--calls', '5', '--duration', '2', '--json'
+            or die "callsim: $!";
+        my $json = do { local $/; <$out> };
+        close $out;
+        my $summary = JSON::PP::decode_json($json);
+        # each call hears the greeting (one delta: unmatched) and its own
+        # frames; the last ones may still be on their way back at the stop
+        for my $call (@{ $summary->{calls} }) {
+            die "call $call->{call}: $json"
+                unless $call->{outcome} eq 'connect' && $call->{frames_sent} == 100
+                       && $call->{frames_echoed} >= 98 && $call->{frames_missing} <= 2
+                       && $call->{frames_unmatched} == 1 && $call->{frames_duplicated} == 0
+                       && $call->{close_code} == 1000;
+        }
+        die "calls: $json" unless @{ $summary->{calls} } == 5;
+    } },
+  ::media(2, ::audio(2)), ::media(3, ::audio(3)),
+  { expect => [ ::echoed(2), ::echoed(3) ] },
+  ::stop() ]
+--- ws_close_code: 1000
+--- ws_skip_unmatched
+--- timeout: 20
+--- ws_timeout: 15
+--- no_error_log
+[error]
