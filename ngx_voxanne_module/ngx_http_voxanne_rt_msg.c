@@ -6,6 +6,7 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
+#include "ngx_http_voxanne_stream_msg.h"
 #include "ngx_http_voxanne_rt_msg.h"
 
 
@@ -15,10 +16,8 @@ typedef struct {
 } ngx_http_voxanne_rt_type_t;
 
 
-static ngx_int_t ngx_http_voxanne_rt_msg_get(json_t *object,
-    const char *name, const char *member, size_t max, ngx_str_t *value);
-static ngx_uint_t ngx_http_voxanne_rt_msg_id(ngx_str_t *s);
-static ngx_uint_t ngx_http_voxanne_rt_msg_base64(ngx_str_t *s);
+static ngx_int_t ngx_http_voxanne_rt_msg_id(json_t *object, const char *name,
+    const char *member, ngx_str_t *id);
 
 
 static ngx_http_voxanne_rt_type_t  ngx_http_voxanne_rt_types[] = {
@@ -60,9 +59,11 @@ ngx_http_voxanne_rt_msg_parse(ngx_http_voxanne_rt_msg_t *msg, u_char *data,
         return NGX_ERROR;
     }
 
-    if (ngx_http_voxanne_rt_msg_get(msg->json, NULL, "type",
-                                    NGX_HTTP_VOXANNE_RT_TEXT_MAX, &msg->type)
-        != NGX_OK)
+    if (ngx_http_voxanne_stream_msg_get(msg->json, NULL, "type",
+                                        NGX_HTTP_VOXANNE_RT_TEXT_MAX,
+                                        &msg->type)
+        != NGX_OK
+        || msg->type.len == 0)
     {
         msg->error = "no type";
         return NGX_ERROR;
@@ -82,10 +83,10 @@ ngx_http_voxanne_rt_msg_parse(ngx_http_voxanne_rt_msg_t *msg, u_char *data,
 
     case NGX_HTTP_VOXANNE_RT_AUDIO_DELTA:
 
-        if (ngx_http_voxanne_rt_msg_get(msg->json, NULL, "delta",
-                                        (size_t) -1, &msg->delta)
+        if (ngx_http_voxanne_stream_msg_get(msg->json, NULL, "delta",
+                                            (size_t) -1, &msg->delta)
             != NGX_OK
-            || !ngx_http_voxanne_rt_msg_base64(&msg->delta))
+            || !ngx_http_voxanne_stream_msg_base64(&msg->delta))
         {
             msg->error = "an audio delta without base64 audio";
             return NGX_DECLINED;
@@ -96,11 +97,9 @@ ngx_http_voxanne_rt_msg_parse(ngx_http_voxanne_rt_msg_t *msg, u_char *data,
     case NGX_HTTP_VOXANNE_RT_AUDIO_DONE:
     case NGX_HTTP_VOXANNE_RT_SPEECH_STARTED:
 
-        if (ngx_http_voxanne_rt_msg_get(msg->json, NULL, "item_id",
-                                        NGX_HTTP_VOXANNE_RT_ID_MAX,
-                                        &msg->item_id)
-            != NGX_OK
-            || !ngx_http_voxanne_rt_msg_id(&msg->item_id))
+        if (ngx_http_voxanne_rt_msg_id(msg->json, NULL, "item_id",
+                                       &msg->item_id)
+            != NGX_OK)
         {
             msg->error = "no valid item_id";
             return NGX_DECLINED;
@@ -110,64 +109,38 @@ ngx_http_voxanne_rt_msg_parse(ngx_http_voxanne_rt_msg_t *msg, u_char *data,
 
     case NGX_HTTP_VOXANNE_RT_FUNCTION_CALL:
 
-        if (ngx_http_voxanne_rt_msg_get(msg->json, NULL, "call_id",
-                                        NGX_HTTP_VOXANNE_RT_ID_MAX,
-                                        &msg->call_id)
+        if (ngx_http_voxanne_rt_msg_id(msg->json, NULL, "call_id",
+                                       &msg->call_id)
             != NGX_OK
-            || !ngx_http_voxanne_rt_msg_id(&msg->call_id)
-            || ngx_http_voxanne_rt_msg_get(msg->json, NULL, "name",
-                                           NGX_HTTP_VOXANNE_RT_ID_MAX,
-                                           &msg->name)
-               != NGX_OK
-            || !ngx_http_voxanne_rt_msg_id(&msg->name))
+            || ngx_http_voxanne_rt_msg_id(msg->json, NULL, "name", &msg->name)
+               != NGX_OK)
         {
             msg->error = "a function call without a valid call_id and name";
             return NGX_DECLINED;
         }
 
-        (void) ngx_http_voxanne_rt_msg_get(msg->json, NULL, "arguments",
-                                           (size_t) -1, &msg->arguments);
+        (void) ngx_http_voxanne_stream_msg_get(msg->json, NULL, "arguments",
+                                               (size_t) -1, &msg->arguments);
         return NGX_OK;
 
     case NGX_HTTP_VOXANNE_RT_RESPONSE_DONE:
-        (void) ngx_http_voxanne_rt_msg_get(msg->json, "response", "status",
-                                           NGX_HTTP_VOXANNE_RT_ID_MAX,
-                                           &msg->status);
+        (void) ngx_http_voxanne_rt_msg_id(msg->json, "response", "status",
+                                          &msg->status);
         return NGX_OK;
 
     case NGX_HTTP_VOXANNE_RT_ERROR:
 
         /* each part is optional; what is there and valid is kept */
 
-        if (ngx_http_voxanne_rt_msg_get(msg->json, "error", "type",
-                                        NGX_HTTP_VOXANNE_RT_ID_MAX,
-                                        &msg->error_type)
-            != NGX_OK
-            || !ngx_http_voxanne_rt_msg_id(&msg->error_type))
-        {
-            ngx_str_null(&msg->error_type);
-        }
+        (void) ngx_http_voxanne_rt_msg_id(msg->json, "error", "type",
+                                          &msg->error_type);
+        (void) ngx_http_voxanne_rt_msg_id(msg->json, "error", "code",
+                                          &msg->error_code);
+        (void) ngx_http_voxanne_rt_msg_id(msg->json, "error", "event_id",
+                                          &msg->error_event);
 
-        if (ngx_http_voxanne_rt_msg_get(msg->json, "error", "code",
-                                        NGX_HTTP_VOXANNE_RT_ID_MAX,
-                                        &msg->error_code)
-            != NGX_OK
-            || !ngx_http_voxanne_rt_msg_id(&msg->error_code))
-        {
-            ngx_str_null(&msg->error_code);
-        }
-
-        if (ngx_http_voxanne_rt_msg_get(msg->json, "error", "event_id",
-                                        NGX_HTTP_VOXANNE_RT_ID_MAX,
-                                        &msg->error_event)
-            != NGX_OK
-            || !ngx_http_voxanne_rt_msg_id(&msg->error_event))
-        {
-            ngx_str_null(&msg->error_event);
-        }
-
-        if (ngx_http_voxanne_rt_msg_get(msg->json, "error", "message",
-                                        (size_t) -1, &msg->error_message)
+        if (ngx_http_voxanne_stream_msg_get(msg->json, "error", "message",
+                                            (size_t) -1, &msg->error_message)
             == NGX_OK)
         {
             msg->error_message.len = ngx_min(msg->error_message.len,
@@ -190,68 +163,38 @@ ngx_http_voxanne_rt_msg_free(ngx_http_voxanne_rt_msg_t *msg)
 }
 
 
-/* object[.name].member, a string of at most max bytes */
+/*
+ * object[.name].member as an id: letters, digits, "_", "-" and ".", at
+ * most NGX_HTTP_VOXANNE_RT_ID_MAX of them; else NGX_DECLINED, and empty
+ */
 
 static ngx_int_t
-ngx_http_voxanne_rt_msg_get(json_t *object, const char *name,
-    const char *member, size_t max, ngx_str_t *value)
+ngx_http_voxanne_rt_msg_id(json_t *object, const char *name,
+    const char *member, ngx_str_t *id)
 {
-    json_t  *v;
+    size_t  i;
 
-    if (name) {
-        object = json_object_get(object, name);
+    if (ngx_http_voxanne_stream_msg_get(object, name, member,
+                                        NGX_HTTP_VOXANNE_RT_ID_MAX, id)
+        != NGX_OK
+        || id->len == 0)
+    {
+        goto invalid;
     }
 
-    v = json_object_get(object, member);
-
-    if (!json_is_string(v)) {
-        return NGX_DECLINED;
-    }
-
-    value->data = (u_char *) json_string_value(v);
-    value->len = json_string_length(v);
-
-    if (value->len > max) {
-        return NGX_DECLINED;
+    for (i = 0; i < id->len; i++) {
+        if (!(isalnum(id->data[i]) || id->data[i] == '_'
+              || id->data[i] == '-' || id->data[i] == '.'))
+        {
+            goto invalid;
+        }
     }
 
     return NGX_OK;
-}
 
+invalid:
 
-static ngx_uint_t
-ngx_http_voxanne_rt_msg_id(ngx_str_t *s)
-{
-    size_t  i;
+    ngx_str_null(id);
 
-    if (s->len == 0) {
-        return 0;
-    }
-
-    for (i = 0; i < s->len; i++) {
-        if (!(isalnum(s->data[i]) || s->data[i] == '_' || s->data[i] == '-'
-              || s->data[i] == '.'))
-        {
-            return 0;
-        }
-    }
-
-    return 1;
-}
-
-
-static ngx_uint_t
-ngx_http_voxanne_rt_msg_base64(ngx_str_t *s)
-{
-    size_t  i;
-
-    for (i = 0; i < s->len; i++) {
-        if (!(isalnum(s->data[i]) || s->data[i] == '+' || s->data[i] == '/'
-              || s->data[i] == '='))
-        {
-            return 0;
-        }
-    }
-
-    return 1;
+    return NGX_DECLINED;
 }

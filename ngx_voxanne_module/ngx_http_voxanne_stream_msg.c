@@ -13,8 +13,6 @@
 #define NGX_HTTP_VOXANNE_MSG_FIELD_MAX  512
 
 
-static ngx_int_t ngx_http_voxanne_stream_msg_get(json_t *object,
-    const char *name, const char *member, size_t max, ngx_str_t *value);
 static ngx_uint_t ngx_http_voxanne_stream_msg_sid(ngx_str_t *s);
 
 
@@ -33,7 +31,6 @@ ngx_int_t
 ngx_http_voxanne_stream_msg_parse(ngx_http_voxanne_stream_msg_t *msg,
     u_char *data, size_t len)
 {
-    u_char        *p, *last;
     ngx_str_t      event;
     ngx_uint_t     i;
     json_error_t   err;
@@ -108,13 +105,9 @@ ngx_http_voxanne_stream_msg_parse(ngx_http_voxanne_stream_msg_t *msg,
 
         /* base64 only: it may be copied into JSON as it is */
 
-        last = msg->payload.data + msg->payload.len;
-
-        for (p = msg->payload.data; p < last; p++) {
-            if (!(isalnum(*p) || *p == '+' || *p == '/' || *p == '=')) {
-                msg->error = "payload is not base64";
-                return NGX_DECLINED;
-            }
+        if (!ngx_http_voxanne_stream_msg_base64(&msg->payload)) {
+            msg->error = "payload is not base64";
+            return NGX_DECLINED;
         }
 
         break;
@@ -161,7 +154,7 @@ ngx_http_voxanne_stream_msg_free(ngx_http_voxanne_stream_msg_t *msg)
 
 /* object[.name].member, a string of at most max bytes */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_voxanne_stream_msg_get(json_t *object, const char *name,
     const char *member, size_t max, ngx_str_t *value)
 {
@@ -185,6 +178,25 @@ ngx_http_voxanne_stream_msg_get(json_t *object, const char *name,
     }
 
     return NGX_OK;
+}
+
+
+/* base64 characters only: copied into JSON, they need no escaping */
+
+ngx_uint_t
+ngx_http_voxanne_stream_msg_base64(ngx_str_t *s)
+{
+    size_t  i;
+
+    for (i = 0; i < s->len; i++) {
+        if (!(isalnum(s->data[i]) || s->data[i] == '+' || s->data[i] == '/'
+              || s->data[i] == '='))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
 }
 
 

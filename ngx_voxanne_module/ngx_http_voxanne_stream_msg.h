@@ -50,5 +50,11 @@ ngx_int_t ngx_http_voxanne_stream_msg_parse(ngx_http_voxanne_stream_msg_t *msg,
     u_char *data, size_t len);
 void ngx_http_voxanne_stream_msg_free(ngx_http_voxanne_stream_msg_t *msg);
 
+/* shared with the provider's events (ngx_http_voxanne_rt_msg.c) */
+
+ngx_int_t ngx_http_voxanne_stream_msg_get(json_t *object, const char *name,
+    const char *member, size_t max, ngx_str_t *value);
+ngx_uint_t ngx_http_voxanne_stream_msg_base64(ngx_str_t *s);
+
 
 #endif /* _NGX_HTTP_VOXANNE_STREAM_MSG_H_INCLUDED_ */
