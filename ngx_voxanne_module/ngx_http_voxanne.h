@@ -139,6 +139,7 @@ extern ngx_module_t  ngx_http_voxanne_module;
 
 
 #include "ngx_http_voxanne_tenant.h"
+#include "ngx_http_voxanne_agent.h"
 #include "ngx_http_voxanne_health.h"
 #include "ngx_http_voxanne_twilio.h"
 #include "ngx_http_voxanne_media.h"

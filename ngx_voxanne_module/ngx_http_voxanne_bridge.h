@@ -35,26 +35,6 @@ char *ngx_http_voxanne_bridge_url(ngx_conf_t *cf, ngx_command_t *cmd,
 char *ngx_http_voxanne_bridge_merge(ngx_conf_t *cf,
     ngx_http_voxanne_loc_conf_t *prev, ngx_http_voxanne_loc_conf_t *conf);
 
-/* the tenant block's agent directives, and the agent once it is parsed */
-
-char *ngx_http_voxanne_bridge_agent(ngx_conf_t *cf,
-    ngx_http_voxanne_tenant_t *t, ngx_str_t *value, ngx_uint_t n);
-char *ngx_http_voxanne_bridge_instructions(ngx_conf_t *cf,
-    ngx_http_voxanne_tenant_t *t, ngx_str_t *value, ngx_uint_t n);
-char *ngx_http_voxanne_bridge_voice(ngx_conf_t *cf,
-    ngx_http_voxanne_tenant_t *t, ngx_str_t *value, ngx_uint_t n);
-char *ngx_http_voxanne_bridge_greeting(ngx_conf_t *cf,
-    ngx_http_voxanne_tenant_t *t, ngx_str_t *value, ngx_uint_t n);
-char *ngx_http_voxanne_bridge_language(ngx_conf_t *cf,
-    ngx_http_voxanne_tenant_t *t, ngx_str_t *value, ngx_uint_t n);
-char *ngx_http_voxanne_bridge_vad(ngx_conf_t *cf,
-    ngx_http_voxanne_tenant_t *t, ngx_str_t *value, ngx_uint_t n);
-char *ngx_http_voxanne_bridge_tools(ngx_conf_t *cf,
-    ngx_http_voxanne_tenant_t *t, ngx_str_t *value, ngx_uint_t n);
-void ngx_http_voxanne_bridge_agent_init(ngx_http_voxanne_agent_t *agent);
-char *ngx_http_voxanne_bridge_agent_done(ngx_conf_t *cf,
-    ngx_http_voxanne_tenant_t *t);
-
 /*
  * The stream.  start(): after "start" was accepted, NGX_DECLINED when the
  * call's agent is the echo; media(): a caller's "media" payload; mark(): a

@@ -105,14 +105,14 @@ static ngx_http_voxanne_tenant_directive_t  ngx_http_voxanne_tenant_directives[]
     { ngx_string("limit"), 1, 3, 0, ngx_http_voxanne_tenant_limit },
     { ngx_string("caller_limit"), 1, 3, 0,
       ngx_http_voxanne_tenant_caller_limit },
-    { ngx_string("agent"), 1, 1, 0, ngx_http_voxanne_bridge_agent },
+    { ngx_string("agent"), 1, 1, 0, ngx_http_voxanne_agent_type },
     { ngx_string("instructions_file"), 1, 1, 0,
-      ngx_http_voxanne_bridge_instructions },
-    { ngx_string("voice"), 1, 1, 0, ngx_http_voxanne_bridge_voice },
-    { ngx_string("greeting"), 1, 1, 0, ngx_http_voxanne_bridge_greeting },
-    { ngx_string("language"), 1, 1, 0, ngx_http_voxanne_bridge_language },
-    { ngx_string("vad"), 1, 3, 0, ngx_http_voxanne_bridge_vad },
-    { ngx_string("tools"), 1, 3, 0, ngx_http_voxanne_bridge_tools },
+      ngx_http_voxanne_agent_instructions },
+    { ngx_string("voice"), 1, 1, 0, ngx_http_voxanne_agent_voice },
+    { ngx_string("greeting"), 1, 1, 0, ngx_http_voxanne_agent_greeting },
+    { ngx_string("language"), 1, 1, 0, ngx_http_voxanne_agent_language },
+    { ngx_string("vad"), 1, 3, 0, ngx_http_voxanne_agent_vad },
+    { ngx_string("tools"), 1, 3, 0, ngx_http_voxanne_agent_tools },
     { ngx_null_string, 0, 0, 0, NULL }
 };
 
@@ -182,7 +182,7 @@ ngx_http_voxanne_tenant_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     t->after_hours.type = NGX_CONF_UNSET_UINT;
     t->fallback.type = NGX_CONF_UNSET_UINT;
 
-    ngx_http_voxanne_bridge_agent_init(&t->agent);
+    ngx_http_voxanne_agent_init(&t->agent);
 
     if (ngx_array_init(&t->numbers, cf->pool, 4, sizeof(ngx_str_t)) != NGX_OK
         || ngx_array_init(&t->closed, cf->pool, 4, sizeof(ngx_int_t))
@@ -380,7 +380,7 @@ ngx_http_voxanne_tenant_done(ngx_conf_t *cf, ngx_http_voxanne_tenant_t *t)
         ngx_str_set(&t->voicemail_greeting, NGX_HTTP_VOXANNE_GREETING);
     }
 
-    return ngx_http_voxanne_bridge_agent_done(cf, t);
+    return ngx_http_voxanne_agent_done(cf, t);
 }
 
 
