@@ -694,13 +694,9 @@ ngx_http_voxanne_bridge_closed(void *data, ngx_http_voxanne_wsc_end_t *end)
 {
     ngx_http_voxanne_bridge_t *b = data;
 
-    b->wsc = NULL;
+    /* the detail names the HTTP status of a refusal, the code of a close */
 
-    if (end->cause == NGX_HTTP_VOXANNE_WSC_REFUSED) {
-        ngx_http_voxanne_bridge_fail(b, end->cause, "%V (HTTP %ui)",
-                                     &end->detail, end->status);
-        return;
-    }
+    b->wsc = NULL;
 
     ngx_http_voxanne_bridge_fail(b, end->cause, "%V", &end->detail);
 }
