@@ -91,6 +91,7 @@ typedef struct {
     ngx_http_voxanne_tenant_t  *tenant;
     size_t                      body_max;
     ngx_http_core_loc_conf_t   *clcf;          /* of a route's location */
+    ngx_str_t                   name;          /* a route's, for its logs */
     size_t                      ws_max_message;
     ngx_msec_t                  ws_idle_timeout;
 } ngx_http_voxanne_loc_conf_t;
@@ -101,6 +102,7 @@ extern ngx_module_t  ngx_http_voxanne_module;
 
 #include "ngx_http_voxanne_tenant.h"
 #include "ngx_http_voxanne_health.h"
+#include "ngx_http_voxanne_body.h"
 #include "ngx_http_voxanne_twilio.h"
 #include "ngx_http_voxanne_media.h"
 #include "ngx_http_voxanne_metrics.h"

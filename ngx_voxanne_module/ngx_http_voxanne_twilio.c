@@ -58,8 +58,6 @@ static void ngx_http_voxanne_twilio_body(ngx_http_request_t *r);
 static void ngx_http_voxanne_twilio_count(ngx_http_request_t *r,
     ngx_int_t rc);
 static ngx_int_t ngx_http_voxanne_twilio_process(ngx_http_request_t *r);
-static ngx_int_t ngx_http_voxanne_twilio_read(ngx_http_request_t *r,
-    ngx_str_t *body);
 static ngx_http_voxanne_tenant_t *ngx_http_voxanne_twilio_tenant(
     ngx_http_request_t *r, ngx_http_voxanne_twilio_ctx_t *ctx);
 static ngx_int_t ngx_http_voxanne_twilio_verify(ngx_http_request_t *r,
@@ -148,7 +146,7 @@ ngx_http_voxanne_twilio(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_voxanne_loc_conf_t *vlcf = conf;
 
-    ngx_str_t                 *value, *route;
+    ngx_str_t                 *value, *route, name;
     ngx_http_core_loc_conf_t  *clcf;
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
@@ -193,7 +191,16 @@ ngx_http_voxanne_twilio(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     vlcf->route = route - ngx_http_voxanne_twilio_routes;
-    vlcf->clcf = clcf;
+
+    name.len = sizeof("twilio ") - 1 + route->len;
+    name.data = ngx_pnalloc(cf->pool, name.len);
+    if (name.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_sprintf(name.data, "twilio %V", route);
+
+    ngx_http_voxanne_body_route(vlcf, clcf, &name);
 
     clcf->handler = ngx_http_voxanne_twilio_handler;
 
@@ -213,15 +220,7 @@ ngx_http_voxanne_twilio_merge(ngx_conf_t *cf,
 {
     ngx_http_voxanne_main_conf_t  *vmcf;
 
-    ngx_conf_merge_size_value(conf->body_max, prev->body_max, 64 * 1024);
-
-    if (conf->route == NGX_HTTP_VOXANNE_ROUTE_NONE) {
-        return NGX_CONF_OK;
-    }
-
-    if (conf->clcf->client_body_buffer_size < conf->body_max) {
-        conf->clcf->client_body_buffer_size = conf->body_max;
-    }
+    ngx_http_voxanne_body_merge(prev, conf);
 
     if (conf->tenant_name.len == 0) {
         return NGX_CONF_OK;
@@ -265,42 +264,7 @@ ngx_http_voxanne_twilio_variables(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_voxanne_twilio_handler(ngx_http_request_t *r)
 {
-    ngx_int_t                       rc;
-    ngx_table_elt_t                *allow;
-    ngx_http_voxanne_loc_conf_t    *vlcf;
     ngx_http_voxanne_twilio_ctx_t  *ctx;
-
-    vlcf = ngx_http_get_module_loc_conf(r, ngx_http_voxanne_module);
-
-    if (r->method != NGX_HTTP_POST) {
-        allow = ngx_list_push(&r->headers_out.headers);
-        if (allow == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        allow->hash = 1;
-        ngx_str_set(&allow->key, "Allow");
-        ngx_str_set(&allow->value, "POST");
-
-        return NGX_HTTP_NOT_ALLOWED;
-    }
-
-    if (r->headers_in.chunked) {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "voxanne: twilio %V: chunked body refused, "
-                      "Content-Length is required",
-                      &ngx_http_voxanne_twilio_routes[vlcf->route]);
-        return NGX_HTTP_LENGTH_REQUIRED;
-    }
-
-    if (r->headers_in.content_length_n > (off_t) vlcf->body_max) {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "voxanne: twilio %V: body of %O bytes is larger than "
-                      "voxanne_body_max %uz",
-                      &ngx_http_voxanne_twilio_routes[vlcf->route],
-                      r->headers_in.content_length_n, vlcf->body_max);
-        return NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
-    }
 
     ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_voxanne_twilio_ctx_t));
     if (ctx == NULL) {
@@ -311,15 +275,7 @@ ngx_http_voxanne_twilio_handler(ngx_http_request_t *r)
 
     ngx_http_set_ctx(r, ctx, ngx_http_voxanne_module);
 
-    r->request_body_in_single_buf = 1;
-
-    rc = ngx_http_read_client_request_body(r, ngx_http_voxanne_twilio_body);
-
-    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
-        return rc;
-    }
-
-    return NGX_DONE;
+    return ngx_http_voxanne_body_read(r, ngx_http_voxanne_twilio_body);
 }
 
 
@@ -406,20 +362,13 @@ ngx_http_voxanne_twilio_process(ngx_http_request_t *r)
 
     route = &ngx_http_voxanne_twilio_routes[vlcf->route];
 
-    rc = ngx_http_voxanne_twilio_read(r, &body);
+    rc = ngx_http_voxanne_body_get(r, &body);
     if (rc != NGX_OK) {
         return rc;
     }
 
     type = r->headers_in.content_type ? &r->headers_in.content_type->value
                                       : NULL;
-
-#define ngx_http_voxanne_type_is(type, name)                                  \
-    ((type)->len >= sizeof(name) - 1                                          \
-     && ngx_strncasecmp((type)->data, (u_char *) name, sizeof(name) - 1) == 0 \
-     && ((type)->len == sizeof(name) - 1                                      \
-         || (type)->data[sizeof(name) - 1] == ';'                             \
-         || (type)->data[sizeof(name) - 1] == ' '))
 
     if (type && ngx_http_voxanne_type_is(type,
                                          "application/x-www-form-urlencoded"))
@@ -454,8 +403,6 @@ ngx_http_voxanne_twilio_process(ngx_http_request_t *r)
                       route, type ? type : &ngx_http_voxanne_twilio_routes[0]);
         return NGX_HTTP_UNSUPPORTED_MEDIA_TYPE;
     }
-
-#undef ngx_http_voxanne_type_is
 
     sid = ngx_http_voxanne_twilio_param(ctx, "CallSid");
 
@@ -535,59 +482,6 @@ ngx_http_voxanne_twilio_process(ngx_http_request_t *r)
     default: /* NGX_HTTP_VOXANNE_ROUTE_RECORDING */
         return ngx_http_voxanne_twilio_recording(r, ctx);
     }
-}
-
-
-/* the body, in one writable piece: the form parser decodes in place */
-
-static ngx_int_t
-ngx_http_voxanne_twilio_read(ngx_http_request_t *r, ngx_str_t *body)
-{
-    u_char       *p;
-    size_t        len;
-    ngx_buf_t    *b;
-    ngx_chain_t  *cl;
-
-    body->len = 0;
-    body->data = NULL;
-
-    if (r->request_body == NULL) {
-        return NGX_OK;
-    }
-
-    len = 0;
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        b = cl->buf;
-
-        if (b->in_file) {
-            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                          "voxanne: twilio webhook body was written to a "
-                          "file, check client_body_in_file_only");
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        len += b->last - b->pos;
-    }
-
-    if (len == 0) {
-        return NGX_OK;
-    }
-
-    body->data = ngx_pnalloc(r->pool, len);
-    if (body->data == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    p = body->data;
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
-    }
-
-    body->len = len;
-
-    return NGX_OK;
 }
 
 
