@@ -503,25 +503,10 @@ ngx_http_voxanne_tenant_token(ngx_conf_t *cf, ngx_http_voxanne_tenant_t *t,
         return NGX_CONF_ERROR;
     }
 
-    if (ngx_http_voxanne_tenant_read(cf, value, NGX_HTTP_VOXANNE_SECRET_MAX,
-                                     &token)
+    if (ngx_http_voxanne_tenant_secret(cf, t, "twilio_auth_token_file", value,
+                                       &token)
         != NGX_OK)
     {
-        return NGX_CONF_ERROR;
-    }
-
-    while (token.len && (token.data[token.len - 1] == '\n'
-                         || token.data[token.len - 1] == '\r'
-                         || token.data[token.len - 1] == ' '
-                         || token.data[token.len - 1] == '\t'))
-    {
-        token.len--;
-    }
-
-    if (token.len == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "twilio_auth_token_file \"%V\" of tenant \"%V\" "
-                           "is empty", value, &t->name);
         return NGX_CONF_ERROR;
     }
 
@@ -869,6 +854,41 @@ ngx_http_voxanne_tenant_action(ngx_conf_t *cf,
                        n == 2 ? " " : "", n == 2 ? &value[1] : &value[0]);
 
     return NGX_CONF_ERROR;
+}
+
+
+/*
+ * A secret from a file, without the line end and blanks after it; the
+ * caller wipes it once used.
+ */
+
+ngx_int_t
+ngx_http_voxanne_tenant_secret(ngx_conf_t *cf, ngx_http_voxanne_tenant_t *t,
+    char *directive, ngx_str_t *name, ngx_str_t *secret)
+{
+    if (ngx_http_voxanne_tenant_read(cf, name, NGX_HTTP_VOXANNE_SECRET_MAX,
+                                     secret)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    while (secret->len && (secret->data[secret->len - 1] == '\n'
+                           || secret->data[secret->len - 1] == '\r'
+                           || secret->data[secret->len - 1] == ' '
+                           || secret->data[secret->len - 1] == '\t'))
+    {
+        secret->len--;
+    }
+
+    if (secret->len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "%s \"%V\" of tenant \"%V\" is empty", directive,
+                           name, &t->name);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 
