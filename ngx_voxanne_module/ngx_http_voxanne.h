@@ -85,8 +85,19 @@ typedef enum {
 } ngx_http_voxanne_route_e;
 
 
+/*
+ * The tenant and the call a request serves, from its context, whose type
+ * depends on its location (a webhook route, a media stream): for the
+ * variables.
+ */
+
+typedef void (*ngx_http_voxanne_call_pt)(ngx_http_request_t *r,
+    ngx_http_voxanne_tenant_t **tenant, ngx_str_t **call_sid);
+
+
 typedef struct {
     ngx_uint_t                  route;         /* ngx_http_voxanne_route_e */
+    ngx_http_voxanne_call_pt    call;          /* NULL: not a call's */
     ngx_str_t                   tenant_name;   /* route tenant=NAME */
     ngx_http_voxanne_tenant_t  *tenant;
     size_t                      body_max;

@@ -66,6 +66,8 @@ typedef struct {
 
 
 static ngx_int_t ngx_http_voxanne_media_handler(ngx_http_request_t *r);
+static void ngx_http_voxanne_media_call(ngx_http_request_t *r,
+    ngx_http_voxanne_tenant_t **tenant, ngx_str_t **call_sid);
 static ngx_int_t ngx_http_voxanne_media_handshake(ngx_http_request_t *r,
     ngx_http_voxanne_tenant_t **tp, ngx_str_t *key);
 static ngx_uint_t ngx_http_voxanne_media_token(ngx_str_t *value, char *token,
@@ -98,6 +100,8 @@ static void ngx_http_voxanne_media_finish(ngx_http_request_t *r,
 char *
 ngx_http_voxanne_media_stream(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
+    ngx_http_voxanne_loc_conf_t *vlcf = conf;
+
     ngx_http_core_loc_conf_t  *clcf;
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
@@ -111,6 +115,7 @@ ngx_http_voxanne_media_stream(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     clcf->handler = ngx_http_voxanne_media_handler;
+    vlcf->call = ngx_http_voxanne_media_call;
 
     return NGX_CONF_OK;
 }
@@ -1134,4 +1139,17 @@ ngx_http_voxanne_media_finish(ngx_http_request_t *r,
     r->write_event_handler = ngx_http_request_empty_handler;
 
     ngx_http_finalize_request(r, NGX_DONE);
+}
+
+
+static void
+ngx_http_voxanne_media_call(ngx_http_request_t *r,
+    ngx_http_voxanne_tenant_t **tenant, ngx_str_t **call_sid)
+{
+    ngx_http_voxanne_media_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_voxanne_module);
+
+    *tenant = ctx->tenant;
+    *call_sid = &ctx->call_sid;
 }

@@ -89,6 +89,8 @@ static ngx_int_t ngx_http_voxanne_twilio_empty(ngx_http_request_t *r,
     ngx_uint_t status);
 static ngx_int_t ngx_http_voxanne_twilio_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static void ngx_http_voxanne_twilio_call(ngx_http_request_t *r,
+    ngx_http_voxanne_tenant_t **tenant, ngx_str_t **call_sid);
 
 
 static ngx_str_t  ngx_http_voxanne_twilio_routes[] = {
@@ -201,6 +203,8 @@ ngx_http_voxanne_twilio(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_sprintf(name.data, "twilio %V", route);
 
     ngx_http_voxanne_body_route(vlcf, clcf, &name);
+
+    vlcf->call = ngx_http_voxanne_twilio_call;
 
     clcf->handler = ngx_http_voxanne_twilio_handler;
 
@@ -1203,26 +1207,41 @@ static ngx_int_t
 ngx_http_voxanne_twilio_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
+    void                           *any;
     ngx_str_t                      *s;
+    ngx_http_voxanne_tenant_t      *t;
     ngx_http_voxanne_loc_conf_t    *vlcf;
     ngx_http_voxanne_twilio_ctx_t  *ctx;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_voxanne_module);
+    vlcf = ngx_http_get_module_loc_conf(r, ngx_http_voxanne_module);
+    any = ngx_http_get_module_ctx(r, ngx_http_voxanne_module);
+
+    /* the context is of this file only in a Twilio route's location */
+
+    ctx = (vlcf->call == ngx_http_voxanne_twilio_call) ? any : NULL;
+
     s = NULL;
 
     switch (data) {
 
     case NGX_HTTP_VOXANNE_VAR_ROUTE:
-        vlcf = ngx_http_get_module_loc_conf(r, ngx_http_voxanne_module);
         s = &ngx_http_voxanne_twilio_routes[vlcf->route];
         break;
 
     case NGX_HTTP_VOXANNE_VAR_TENANT:
-        s = (ctx && ctx->tenant) ? &ctx->tenant->name : NULL;
-        break;
-
     case NGX_HTTP_VOXANNE_VAR_CALL_SID:
-        s = ctx ? &ctx->call_sid : NULL;
+
+        if (vlcf->call == NULL || any == NULL) {
+            break;
+        }
+
+        t = NULL;
+        vlcf->call(r, &t, &s);
+
+        if (data == NGX_HTTP_VOXANNE_VAR_TENANT) {
+            s = t ? &t->name : NULL;
+        }
+
         break;
 
     case NGX_HTTP_VOXANNE_VAR_SIGNATURE:
@@ -1246,4 +1265,17 @@ ngx_http_voxanne_twilio_variable(ngx_http_request_t *r,
     v->data = s->data;
 
     return NGX_OK;
+}
+
+
+static void
+ngx_http_voxanne_twilio_call(ngx_http_request_t *r,
+    ngx_http_voxanne_tenant_t **tenant, ngx_str_t **call_sid)
+{
+    ngx_http_voxanne_twilio_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_voxanne_module);
+
+    *tenant = ctx->tenant;
+    *call_sid = &ctx->call_sid;
 }
