@@ -23,6 +23,7 @@
 #include "ngx_http_voxanne_token.h"
 #include "ngx_http_voxanne_ws.h"
 #include "ngx_http_voxanne_stream_msg.h"
+#include "ngx_http_voxanne_vapi_msg.h"
 
 
 #define NGX_HTTP_VOXANNE_VERSION  "0.1.0"
@@ -33,6 +34,9 @@ typedef enum {
     NGX_HTTP_VOXANNE_ACTION_VOICEMAIL,
     NGX_HTTP_VOXANNE_ACTION_DIAL
 } ngx_http_voxanne_action_e;
+
+
+typedef struct ngx_http_voxanne_vapi_s  ngx_http_voxanne_vapi_t;
 
 
 typedef struct {
@@ -61,6 +65,7 @@ typedef struct {
     ngx_str_t                   voicemail_greeting;
     ngx_http_voxanne_limit_t    limit;         /* key: the tenant name */
     ngx_http_voxanne_limit_t    caller_limit;  /* key: name "/" From */
+    ngx_http_voxanne_vapi_t    *vapi;          /* vapi_auth, vapi_assistant */
     void                       *counters;      /* in the session zone */
 } ngx_http_voxanne_tenant_t;
 
@@ -81,7 +86,8 @@ typedef enum {
     NGX_HTTP_VOXANNE_ROUTE_VOICE,
     NGX_HTTP_VOXANNE_ROUTE_STREAM_ENDED,
     NGX_HTTP_VOXANNE_ROUTE_STATUS,
-    NGX_HTTP_VOXANNE_ROUTE_RECORDING
+    NGX_HTTP_VOXANNE_ROUTE_RECORDING,
+    NGX_HTTP_VOXANNE_ROUTE_VAPI
 } ngx_http_voxanne_route_e;
 
 
@@ -114,6 +120,8 @@ extern ngx_module_t  ngx_http_voxanne_module;
 #include "ngx_http_voxanne_tenant.h"
 #include "ngx_http_voxanne_health.h"
 #include "ngx_http_voxanne_body.h"
+#include "ngx_http_voxanne_tools.h"
+#include "ngx_http_voxanne_vapi.h"
 #include "ngx_http_voxanne_twilio.h"
 #include "ngx_http_voxanne_media.h"
 #include "ngx_http_voxanne_metrics.h"

@@ -28,6 +28,8 @@ void ngx_http_voxanne_body_merge(ngx_http_voxanne_loc_conf_t *prev,
 ngx_int_t ngx_http_voxanne_body_read(ngx_http_request_t *r,
     ngx_http_client_body_handler_pt handler);
 ngx_int_t ngx_http_voxanne_body_get(ngx_http_request_t *r, ngx_str_t *body);
+ngx_int_t ngx_http_voxanne_body_send(ngx_http_request_t *r, ngx_uint_t status,
+    char *type, ngx_buf_t *b);
 
 
 #endif /* _NGX_HTTP_VOXANNE_BODY_H_INCLUDED_ */

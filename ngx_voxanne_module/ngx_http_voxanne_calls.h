@@ -53,7 +53,7 @@ typedef enum {
 
 /* webhooks per tenant, route (ngx_http_voxanne_route_e) and result */
 
-#define NGX_HTTP_VOXANNE_ROUTES  5
+#define NGX_HTTP_VOXANNE_ROUTES  6
 
 typedef enum {
     NGX_HTTP_VOXANNE_RESULT_OK = 0,

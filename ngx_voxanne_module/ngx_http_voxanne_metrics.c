@@ -35,7 +35,7 @@ static char  *ngx_http_voxanne_outcomes[] = {
 };
 
 static char  *ngx_http_voxanne_routes[] = {
-    "", "voice", "stream-ended", "status", "recording"
+    "", "voice", "stream-ended", "status", "recording", "vapi"
 };
 
 static char  *ngx_http_voxanne_results[] = {
@@ -326,7 +326,6 @@ ngx_http_voxanne_metrics_send(ngx_http_request_t *r, ngx_buf_t *b,
     char *type)
 {
     ngx_int_t         rc;
-    ngx_chain_t       out;
     ngx_table_elt_t  *cc;
 
     if (b == NULL) {
@@ -347,26 +346,7 @@ ngx_http_voxanne_metrics_send(ngx_http_request_t *r, ngx_buf_t *b,
     ngx_str_set(&cc->key, "Cache-Control");
     ngx_str_set(&cc->value, "no-store");
 
-    r->headers_out.status = NGX_HTTP_OK;
-    r->headers_out.content_length_n = b->last - b->pos;
-    r->headers_out.content_type.data = (u_char *) type;
-    r->headers_out.content_type.len = ngx_strlen(type);
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_type_lowcase = NULL;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_voxanne_body_send(r, NGX_HTTP_OK, type, b);
 }
 
 

@@ -73,6 +73,13 @@ static ngx_command_t  ngx_http_voxanne_commands[] = {
       0,
       NULL },
 
+    { ngx_string("voxanne_vapi"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1,
+      ngx_http_voxanne_vapi,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("voxanne_media_stream"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_voxanne_media_stream,

@@ -107,6 +107,9 @@ static ngx_http_voxanne_tenant_directive_t  ngx_http_voxanne_tenant_directives[]
     { ngx_string("limit"), 1, 3, 0, ngx_http_voxanne_tenant_limit },
     { ngx_string("caller_limit"), 1, 3, 0,
       ngx_http_voxanne_tenant_caller_limit },
+    { ngx_string("vapi_auth"), 2, 12, 0, ngx_http_voxanne_vapi_auth },
+    { ngx_string("vapi_assistant"), 1, 2, 0,
+      ngx_http_voxanne_vapi_assistant },
     { ngx_null_string, 0, 0, 0, NULL }
 };
 
@@ -854,6 +857,30 @@ ngx_http_voxanne_tenant_action(ngx_conf_t *cf,
                        n == 2 ? " " : "", n == 2 ? &value[1] : &value[0]);
 
     return NGX_CONF_ERROR;
+}
+
+
+/* open at now, in the tenant's time zone: not a closed date, within hours */
+
+ngx_uint_t
+ngx_http_voxanne_tenant_open(ngx_http_voxanne_tenant_t *t, time_t now)
+{
+    ngx_int_t              today, *closed;
+    ngx_uint_t             i;
+    ngx_http_voxanne_tm_t  tm;
+
+    ngx_http_voxanne_tz_local(&t->tz, now, &tm);
+
+    today = tm.year * 10000 + tm.month * 100 + tm.mday;
+    closed = t->closed.elts;
+
+    for (i = 0; i < t->closed.nelts; i++) {
+        if (closed[i] == today) {
+            return 0;
+        }
+    }
+
+    return t->hours.nranges == 0 || ngx_http_voxanne_hours_open(&t->hours, &tm);
 }
 
 

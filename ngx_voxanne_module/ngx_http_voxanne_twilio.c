@@ -68,7 +68,6 @@ static ngx_int_t ngx_http_voxanne_twilio_voice(ngx_http_request_t *r,
     ngx_http_voxanne_twilio_ctx_t *ctx);
 static ngx_int_t ngx_http_voxanne_twilio_limited(ngx_http_request_t *r,
     ngx_http_voxanne_tenant_t *t, ngx_str_t *from);
-static ngx_uint_t ngx_http_voxanne_twilio_open(ngx_http_voxanne_tenant_t *t);
 static ngx_int_t ngx_http_voxanne_twilio_connect(ngx_http_request_t *r,
     ngx_http_voxanne_twilio_ctx_t *ctx);
 static ngx_int_t ngx_http_voxanne_twilio_action(ngx_http_request_t *r,
@@ -99,6 +98,7 @@ static ngx_str_t  ngx_http_voxanne_twilio_routes[] = {
     ngx_string("stream-ended"),
     ngx_string("status"),
     ngx_string("recording"),
+    ngx_string("vapi"),
     ngx_null_string
 };
 
@@ -163,7 +163,10 @@ ngx_http_voxanne_twilio(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     value = cf->args->elts;
 
-    for (route = &ngx_http_voxanne_twilio_routes[1]; route->len; route++) {
+    for (route = &ngx_http_voxanne_twilio_routes[1];
+         route < &ngx_http_voxanne_twilio_routes[NGX_HTTP_VOXANNE_ROUTE_VAPI];
+         route++)
+    {
         if (route->len == value[1].len
             && ngx_strncmp(route->data, value[1].data, value[1].len) == 0)
         {
@@ -171,7 +174,7 @@ ngx_http_voxanne_twilio(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         }
     }
 
-    if (route->len == 0) {
+    if (route == &ngx_http_voxanne_twilio_routes[NGX_HTTP_VOXANNE_ROUTE_VAPI]) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid route \"%V\", \"voice\", \"stream-ended\", "
                            "\"status\" or \"recording\" is expected",
@@ -239,8 +242,9 @@ ngx_http_voxanne_twilio_merge(ngx_conf_t *cf,
     }
 
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "unknown tenant \"%V\" in voxanne_twilio",
-                       &conf->tenant_name);
+                       "unknown tenant \"%V\" in %s", &conf->tenant_name,
+                       conf->route == NGX_HTTP_VOXANNE_ROUTE_VAPI
+                       ? "voxanne_vapi" : "voxanne_twilio");
 
     return NGX_CONF_ERROR;
 }
@@ -713,7 +717,7 @@ ngx_http_voxanne_twilio_voice(ngx_http_request_t *r,
 
     ctx->limit = NGX_HTTP_VOXANNE_LIMIT_PASSED;
 
-    if (!ngx_http_voxanne_twilio_open(t)) {
+    if (!ngx_http_voxanne_tenant_open(t, ngx_time())) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "voxanne: call %V tenant \"%V\" from \"%V\": "
                       "after hours", &ctx->call_sid, &t->name, from);
@@ -829,30 +833,6 @@ ngx_http_voxanne_twilio_limited(ngx_http_request_t *r,
     }
 
     return 0;
-}
-
-
-/* open now, in the tenant's time zone: not a closed date, within hours */
-
-static ngx_uint_t
-ngx_http_voxanne_twilio_open(ngx_http_voxanne_tenant_t *t)
-{
-    ngx_int_t              today, *closed;
-    ngx_uint_t             i;
-    ngx_http_voxanne_tm_t  tm;
-
-    ngx_http_voxanne_tz_local(&t->tz, ngx_time(), &tm);
-
-    today = tm.year * 10000 + tm.month * 100 + tm.mday;
-    closed = t->closed.elts;
-
-    for (i = 0; i < t->closed.nelts; i++) {
-        if (closed[i] == today) {
-            return 0;
-        }
-    }
-
-    return t->hours.nranges == 0 || ngx_http_voxanne_hours_open(&t->hours, &tm);
 }
 
 
@@ -1144,11 +1124,9 @@ ngx_http_voxanne_twilio_url(ngx_http_request_t *r, ngx_str_t *scheme,
 static ngx_int_t
 ngx_http_voxanne_twilio_twiml(ngx_http_request_t *r, const char *fmt, ...)
 {
-    size_t       len;
-    va_list      args, count;
-    ngx_int_t    rc;
-    ngx_buf_t   *b;
-    ngx_chain_t  out;
+    size_t      len;
+    va_list     args, count;
+    ngx_buf_t  *b;
 
     va_start(args, fmt);
     va_copy(count, args);
@@ -1170,25 +1148,7 @@ ngx_http_voxanne_twilio_twiml(ngx_http_request_t *r, const char *fmt, ...)
 
     va_end(args);
 
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    r->headers_out.status = NGX_HTTP_OK;
-    r->headers_out.content_length_n = b->last - b->pos;
-    ngx_str_set(&r->headers_out.content_type, "text/xml");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_type_lowcase = NULL;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_voxanne_body_send(r, NGX_HTTP_OK, "text/xml", b);
 }
 
 
