@@ -44,7 +44,8 @@ CREATE TABLE services (
   UNIQUE (id, org_id)
 );
 
-CREATE UNIQUE INDEX services_org_name_key ON services (org_id, lower(name));
+-- names are unique per tenant whatever their case and outer spaces
+CREATE UNIQUE INDEX services_org_name_key ON services (org_id, lower(btrim(name)));
 CREATE INDEX services_keywords_idx ON services USING gin (keywords);
 
 -- The end of a call. channel says how it came in: a Twilio call has its
