@@ -108,9 +108,9 @@ main(int argc, char **argv)
 static int
 voxanne_credential_options(voxanne_credential_t *vc, int argc, char **argv)
 {
-    int        c;
-    size_t     i;
-    ngx_str_t *field;
+    int         c;
+    size_t      i;
+    ngx_str_t  *field;
 
     static const struct option  options[] = {
         { "key-file", required_argument, NULL, 'k' },
@@ -211,9 +211,9 @@ voxanne_credential_key(voxanne_credential_t *vc)
         return 1;
     }
 
-    if (fstat(fd, &st) == 0 && (st.st_mode & 077)) {
-        fprintf(stderr, "voxanne-credential: warning: %s can be read by "
-                "others than its owner (chmod 600 it)\n", vc->key_file);
+    if (fstat(fd, &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO))) {
+        fprintf(stderr, "voxanne-credential: warning: %s is open to others "
+                "than its owner (chmod 600 it)\n", vc->key_file);
     }
 
     len = 0;
@@ -223,11 +223,14 @@ voxanne_credential_key(voxanne_credential_t *vc)
         len += n > 0 ? n : 0;
     } while (n > 0 && len < sizeof(text));
 
-    close(fd);
-
     if (n == -1) {
         fprintf(stderr, "voxanne-credential: %s: %s\n", vc->key_file,
                 strerror(errno));
+    }
+
+    close(fd);
+
+    if (n == -1) {
         OPENSSL_cleanse(text, sizeof(text));
         return 1;
     }
