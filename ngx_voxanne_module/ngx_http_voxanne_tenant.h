@@ -19,6 +19,8 @@ char *ngx_http_voxanne_tenant_init(ngx_conf_t *cf,
     ngx_http_voxanne_main_conf_t *vmcf);
 ngx_http_voxanne_tenant_t *ngx_http_voxanne_tenant_find(
     ngx_http_voxanne_main_conf_t *vmcf, ngx_str_t *name);
+ngx_int_t ngx_http_voxanne_tenant_read(ngx_conf_t *cf, ngx_str_t *name,
+    size_t max, ngx_str_t *out);
 
 
 #endif /* _NGX_HTTP_VOXANNE_TENANT_H_INCLUDED_ */
