@@ -24,6 +24,7 @@
 #include "ngx_http_voxanne_ws.h"
 #include "ngx_http_voxanne_stream_msg.h"
 #include "ngx_http_voxanne_vapi_msg.h"
+#include "ngx_http_voxanne_db.h"
 
 
 #define NGX_HTTP_VOXANNE_VERSION  "0.1.0"
@@ -78,6 +79,7 @@ typedef struct {
     ngx_str_t                   calls_name;
     size_t                      calls_size;
     time_t                      stream_timeout;
+    ngx_http_voxanne_db_conf_t  db;            /* voxanne_db */
 } ngx_http_voxanne_main_conf_t;
 
 

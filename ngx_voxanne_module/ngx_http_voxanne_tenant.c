@@ -78,8 +78,6 @@ static char *ngx_http_voxanne_tenant_limit_set(ngx_conf_t *cf,
 static char *ngx_http_voxanne_tenant_action(ngx_conf_t *cf,
     ngx_http_voxanne_action_t *action, ngx_str_t *value, ngx_uint_t n);
 static void ngx_http_voxanne_tenant_key_cleanup(void *data);
-static ngx_int_t ngx_http_voxanne_tenant_read(ngx_conf_t *cf,
-    ngx_str_t *name, size_t max, ngx_str_t *out);
 static ngx_uint_t ngx_http_voxanne_e164(ngx_str_t *s);
 static ngx_uint_t ngx_http_voxanne_chars(u_char *p, size_t len,
     char *allowed);
@@ -920,11 +918,11 @@ ngx_http_voxanne_tenant_secret(ngx_conf_t *cf, ngx_http_voxanne_tenant_t *t,
 
 
 /*
- * Reads a whole small file at configuration time (a token, a time zone),
- * relative to the configuration prefix.
+ * Reads a whole small file at configuration time (a token, a time zone, a
+ * conninfo), relative to the configuration prefix.
  */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_voxanne_tenant_read(ngx_conf_t *cf, ngx_str_t *name, size_t max,
     ngx_str_t *out)
 {

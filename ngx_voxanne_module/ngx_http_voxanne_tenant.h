@@ -24,6 +24,8 @@ ngx_uint_t ngx_http_voxanne_tenant_open(ngx_http_voxanne_tenant_t *t,
 ngx_int_t ngx_http_voxanne_tenant_secret(ngx_conf_t *cf,
     ngx_http_voxanne_tenant_t *t, char *directive, ngx_str_t *name,
     ngx_str_t *secret);
+ngx_int_t ngx_http_voxanne_tenant_read(ngx_conf_t *cf, ngx_str_t *name,
+    size_t max, ngx_str_t *out);
 
 
 #endif /* _NGX_HTTP_VOXANNE_TENANT_H_INCLUDED_ */
