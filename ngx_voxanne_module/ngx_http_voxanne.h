@@ -25,6 +25,8 @@
 #include "ngx_http_voxanne_stream_msg.h"
 #include "ngx_http_voxanne_vapi_msg.h"
 #include "ngx_http_voxanne_db.h"
+#include "ngx_http_voxanne_journal.h"
+#include "ngx_http_voxanne_spool.h"
 
 
 #define NGX_HTTP_VOXANNE_VERSION  "0.1.0"
@@ -80,6 +82,7 @@ typedef struct {
     size_t                      calls_size;
     time_t                      stream_timeout;
     ngx_http_voxanne_db_conf_t  db;            /* voxanne_db */
+    ngx_http_voxanne_spool_conf_t  spool;      /* voxanne_spool */
 } ngx_http_voxanne_main_conf_t;
 
 
@@ -124,6 +127,7 @@ extern ngx_module_t  ngx_http_voxanne_module;
 #include "ngx_http_voxanne_body.h"
 #include "ngx_http_voxanne_tools.h"
 #include "ngx_http_voxanne_vapi.h"
+#include "ngx_http_voxanne_store.h"
 #include "ngx_http_voxanne_twilio.h"
 #include "ngx_http_voxanne_media.h"
 #include "ngx_http_voxanne_metrics.h"

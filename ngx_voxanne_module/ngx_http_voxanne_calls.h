@@ -71,6 +71,11 @@ typedef enum {
     NGX_HTTP_VOXANNE_UNKNOWN_NUMBERS,
     NGX_HTTP_VOXANNE_WS_FRAMES_IN,
     NGX_HTTP_VOXANNE_WS_FRAMES_OUT,
+    NGX_HTTP_VOXANNE_STORE_WRITTEN,      /* the call path's writes */
+    NGX_HTTP_VOXANNE_STORE_SPOOLED,
+    NGX_HTTP_VOXANNE_STORE_REPLAYED,
+    NGX_HTTP_VOXANNE_STORE_FAILED,
+    NGX_HTTP_VOXANNE_STORE_LOST,
     NGX_HTTP_VOXANNE_WS_CLOSE,           /* the first of the close codes */
     NGX_HTTP_VOXANNE_COUNTERS = NGX_HTTP_VOXANNE_WS_CLOSE + 9
 } ngx_http_voxanne_counter_e;
@@ -144,6 +149,7 @@ typedef struct {
 
 
 extern ngx_str_t   ngx_http_voxanne_call_statuses[];
+extern char       *ngx_http_voxanne_call_outcomes[];
 extern ngx_uint_t  ngx_http_voxanne_ws_close_codes[];
 
 

@@ -14,9 +14,10 @@
 /*
  * GET /healthz.  "voxanne_health live;" answers liveness: the worker runs.
  * "voxanne_health;" answers readiness: with voxanne_db, the worker's pool
- * runs SELECT 1 and the answer is 503 unless it succeeds.  Both tell an
- * operator what is running; each subsystem adds its own member to the JSON
- * object (the spool will add "spool").
+ * runs SELECT 1 and the answer is 503 unless it succeeds, or the database
+ * is down but voxanne_spool has room: the node still takes calls, their
+ * writes wait in the spool ("degraded", 200).  Both tell an operator what
+ * is running; each subsystem adds its own member to the JSON object.
  */
 
 
@@ -168,14 +169,16 @@ static ngx_int_t
 ngx_http_voxanne_health_send(ngx_http_request_t *r,
     ngx_http_voxanne_db_pool_t *pool, const char *db)
 {
-    int                           pqv;
-    size_t                        len;
-    ngx_int_t                     rc;
-    ngx_buf_t                    *b;
-    ngx_uint_t                    ok;
-    ngx_chain_t                   out;
-    ngx_table_elt_t              *cc;
-    ngx_http_voxanne_db_stats_t   st;
+    int                              pqv;
+    size_t                           len;
+    ngx_buf_t                       *b;
+    ngx_uint_t                       ok, spooling;
+    const char                      *status;
+    ngx_table_elt_t                 *cc;
+    ngx_http_voxanne_db_stats_t      st;
+    ngx_http_voxanne_spool_t        *sp;
+    ngx_http_voxanne_main_conf_t    *vmcf;
+    ngx_http_voxanne_spool_stats_t   sst;
 
     static u_char  fmt[] = "{\"status\":\"%s\","
                            "\"module\":\"ngx_http_voxanne_module\","
@@ -188,11 +191,29 @@ ngx_http_voxanne_health_send(ngx_http_request_t *r,
                               "\"idle\":%ui,\"connecting\":%ui,"
                               "\"queued\":%ui}";
 
+    static u_char  spool_fmt[] = ",\"spool\":{\"state\":\"%s\",\"bytes\":%O,"
+                                 "\"files\":%ui,\"replaying\":%s,"
+                                 "\"records\":%ui,\"replayed\":%ui,"
+                                 "\"lost\":%ui}";
+
+    vmcf = ngx_http_get_module_main_conf(r, ngx_http_voxanne_module);
+    sp = vmcf->spool.spool;
+
+    if (sp) {
+        ngx_http_voxanne_spool_stats(sp, &sst);
+    }
+
+    /* with the database down, a spool with room still takes the calls */
+
     ok = (db == NULL || ngx_strcmp(db, "up") == 0);
+    spooling = (!ok && sp && !sst.full);
+
+    status = ok ? "ok" : (spooling ? "degraded" : "unavailable");
 
     len = sizeof(fmt) - 1 + sizeof("unavailable") + NGX_INT64_LEN
           + 2 * NGX_INT_T_LEN + sizeof(db_fmt) - 1 + sizeof("timeout")
-          + 4 * NGX_INT_T_LEN + sizeof("}\n");
+          + 4 * NGX_INT_T_LEN + sizeof(spool_fmt) - 1 + sizeof("full")
+          + NGX_OFF_T_LEN + 5 * NGX_INT_T_LEN + sizeof("false") + sizeof("}\n");
 
     b = ngx_create_temp_buf(r->pool, len);
     if (b == NULL) {
@@ -203,8 +224,8 @@ ngx_http_voxanne_health_send(ngx_http_request_t *r,
 
     pqv = PQlibVersion();
 
-    b->last = ngx_sprintf(b->last, (char *) fmt, ok ? "ok" : "unavailable",
-                          ngx_pid, pqv / 10000, pqv % 10000);
+    b->last = ngx_sprintf(b->last, (char *) fmt, status, ngx_pid,
+                          pqv / 10000, pqv % 10000);
 
     if (db) {
         ngx_http_voxanne_db_stats(pool, &st);
@@ -213,9 +234,14 @@ ngx_http_voxanne_health_send(ngx_http_request_t *r,
                               st.idle, st.connecting, st.queued);
     }
 
+    if (sp && db) {
+        b->last = ngx_sprintf(b->last, (char *) spool_fmt,
+                              sst.full ? "full" : "ok", sst.size, sst.files,
+                              sst.replaying ? "true" : "false", sst.records,
+                              sst.replayed, sst.lost);
+    }
+
     b->last = ngx_cpymem(b->last, "}\n", 2);
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
 
     cc = ngx_list_push(&r->headers_out.headers);
     if (cc == NULL) {
@@ -226,20 +252,8 @@ ngx_http_voxanne_health_send(ngx_http_request_t *r,
     ngx_str_set(&cc->key, "Cache-Control");
     ngx_str_set(&cc->value, "no-store");
 
-    r->headers_out.status = ok ? NGX_HTTP_OK : NGX_HTTP_SERVICE_UNAVAILABLE;
-    r->headers_out.content_length_n = b->last - b->pos;
-    ngx_str_set(&r->headers_out.content_type, "application/json");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_type_lowcase = NULL;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_voxanne_body_send(r, (ok || spooling)
+                                         ? NGX_HTTP_OK
+                                         : NGX_HTTP_SERVICE_UNAVAILABLE,
+                                      "application/json", b);
 }

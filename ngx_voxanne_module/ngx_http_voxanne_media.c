@@ -902,6 +902,11 @@ ngx_http_voxanne_media_start(ngx_http_request_t *r,
                   "voxanne: media: call %V tenant \"%V\": stream %V started",
                   &ctx->call_sid, &ctx->tenant->name, &ctx->stream_sid);
 
+    ngx_http_voxanne_store_event(r, ctx->tenant, &ctx->call_sid,
+                                 "stream:start", "stream", "{ss%}",
+                                 "stream_sid", ctx->stream_sid.data,
+                                 ctx->stream_sid.len);
+
     return;
 
 refused:
@@ -1104,7 +1109,7 @@ static void
 ngx_http_voxanne_media_finish(ngx_http_request_t *r,
     ngx_http_voxanne_media_ctx_t *ctx)
 {
-    ngx_uint_t                     ended;
+    ngx_uint_t                     ended, failed;
     ngx_http_voxanne_main_conf_t  *vmcf;
 
     vmcf = ngx_http_get_module_main_conf(r, ngx_http_voxanne_module);
@@ -1116,12 +1121,21 @@ ngx_http_voxanne_media_finish(ngx_http_request_t *r,
 
         /* an end without "stop" or a close 1000 is a failure */
 
+        failed = !ctx->stopped
+                 && ctx->close_code != NGX_HTTP_VOXANNE_WS_NORMAL;
+
         (void) ngx_http_voxanne_calls_end(vmcf->calls, &ctx->tenant->name,
-                                          &ctx->call_sid,
-                                          !ctx->stopped
-                                          && ctx->close_code
-                                             != NGX_HTTP_VOXANNE_WS_NORMAL,
-                                          &ended);
+                                          &ctx->call_sid, failed, &ended);
+
+        ngx_http_voxanne_store_event(r, ctx->tenant, &ctx->call_sid,
+                                     "stream:end", "stream",
+                                     "{sIsbsIsIsI}",
+                                     "close", (json_int_t) ctx->close_code,
+                                     "failed", (int) failed,
+                                     "media", (json_int_t) ctx->stats.media,
+                                     "marks", (json_int_t) ctx->stats.marks,
+                                     "played",
+                                     (json_int_t) ctx->stats.played);
     }
 
 

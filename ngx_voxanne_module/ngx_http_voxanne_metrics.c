@@ -30,10 +30,6 @@ static ngx_uint_t ngx_http_voxanne_metrics_nodes(ngx_rbtree_t *tree);
 static char *ngx_http_voxanne_status_state(ngx_http_voxanne_call_t *call);
 
 
-static char  *ngx_http_voxanne_outcomes[] = {
-    "connected", "after_hours", "busy", "limited", "fallback"
-};
-
 static char  *ngx_http_voxanne_routes[] = {
     "", "voice", "stream-ended", "status", "recording", "vapi"
 };
@@ -258,7 +254,7 @@ ngx_http_voxanne_metrics_handler(ngx_http_request_t *r)
         for (i = 0; i < NGX_HTTP_VOXANNE_OUTCOMES; i++) {
             p = ngx_sprintf(p, "voxanne_calls_total{tenant=\"%V\","
                                "outcome=\"%s\"} %uA\n",
-                            &t->sn.str, ngx_http_voxanne_outcomes[i],
+                            &t->sn.str, ngx_http_voxanne_call_outcomes[i],
                             t->outcomes[i]);
         }
     }
@@ -298,12 +294,23 @@ ngx_http_voxanne_metrics_handler(ngx_http_request_t *r)
                        "# TYPE voxanne_ws_frames_total counter\n"
                        "voxanne_ws_frames_total{direction=\"in\"} %uA\n"
                        "voxanne_ws_frames_total{direction=\"out\"} %uA\n"
+                       "# TYPE voxanne_store_writes_total counter\n"
+                       "voxanne_store_writes_total{result=\"written\"} %uA\n"
+                       "voxanne_store_writes_total{result=\"spooled\"} %uA\n"
+                       "voxanne_store_writes_total{result=\"replayed\"} %uA\n"
+                       "voxanne_store_writes_total{result=\"failed\"} %uA\n"
+                       "voxanne_store_writes_total{result=\"lost\"} %uA\n"
                        "# TYPE voxanne_ws_close_total counter\n",
                     ctx->sh->counters[NGX_HTTP_VOXANNE_SIGNATURE_FAILURES],
                     ctx->sh->counters[NGX_HTTP_VOXANNE_RATE_LIMITED],
                     ctx->sh->counters[NGX_HTTP_VOXANNE_UNKNOWN_NUMBERS],
                     ctx->sh->counters[NGX_HTTP_VOXANNE_WS_FRAMES_IN],
-                    ctx->sh->counters[NGX_HTTP_VOXANNE_WS_FRAMES_OUT]);
+                    ctx->sh->counters[NGX_HTTP_VOXANNE_WS_FRAMES_OUT],
+                    ctx->sh->counters[NGX_HTTP_VOXANNE_STORE_WRITTEN],
+                    ctx->sh->counters[NGX_HTTP_VOXANNE_STORE_SPOOLED],
+                    ctx->sh->counters[NGX_HTTP_VOXANNE_STORE_REPLAYED],
+                    ctx->sh->counters[NGX_HTTP_VOXANNE_STORE_FAILED],
+                    ctx->sh->counters[NGX_HTTP_VOXANNE_STORE_LOST]);
 
     for (i = 0; ngx_http_voxanne_ws_close_codes[i]; i++) {
         p = ngx_sprintf(p, "voxanne_ws_close_total{code=\"%ui\"} %uA\n",

@@ -54,6 +54,13 @@ static ngx_command_t  ngx_http_voxanne_commands[] = {
       0,
       NULL },
 
+    { ngx_string("voxanne_spool"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_voxanne_spool,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("voxanne_health"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1,
       ngx_http_voxanne_health,
@@ -407,7 +414,13 @@ ngx_http_voxanne_init_process(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
-    return ngx_http_voxanne_db_init_process(cycle, &vmcf->db);
+    if (ngx_http_voxanne_db_init_process(cycle, &vmcf->db) != NGX_OK
+        || ngx_http_voxanne_spool_init_process(cycle, &vmcf->spool) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_voxanne_store_init_process(cycle, vmcf);
 }
 
 
@@ -418,7 +431,12 @@ ngx_http_voxanne_exit_process(ngx_cycle_t *cycle)
 
     vmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_voxanne_module);
 
-    if (vmcf) {
-        ngx_http_voxanne_db_exit_process(&vmcf->db);
+    if (vmcf == NULL) {
+        return;
     }
+
+    /* writes the pool still holds go to the spool, then to the disk */
+
+    ngx_http_voxanne_db_exit_process(&vmcf->db);
+    ngx_http_voxanne_spool_exit_process(&vmcf->spool);
 }

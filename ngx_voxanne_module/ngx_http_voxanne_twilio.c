@@ -90,6 +90,8 @@ static ngx_int_t ngx_http_voxanne_twilio_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static void ngx_http_voxanne_twilio_call(ngx_http_request_t *r,
     ngx_http_voxanne_tenant_t **tenant, ngx_str_t **call_sid);
+static void ngx_http_voxanne_twilio_store_call(ngx_http_request_t *r,
+    ngx_http_voxanne_twilio_ctx_t *ctx);
 
 
 static ngx_str_t  ngx_http_voxanne_twilio_routes[] = {
@@ -290,11 +292,24 @@ ngx_http_voxanne_twilio_handler(ngx_http_request_t *r)
 static void
 ngx_http_voxanne_twilio_body(ngx_http_request_t *r)
 {
-    ngx_int_t  rc;
+    ngx_int_t                       rc;
+    ngx_http_voxanne_twilio_ctx_t  *ctx;
 
     rc = ngx_http_voxanne_twilio_process(r);
 
     ngx_http_voxanne_twilio_count(r, rc);
+
+    /* a voice webhook's decision is made: the call is recorded */
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_voxanne_module);
+
+    if (ctx->outcome >= 0) {
+        ngx_http_voxanne_twilio_store_call(r, ctx);
+        ngx_http_voxanne_store_event(r, ctx->tenant, &ctx->call_sid, "voice",
+                                     "webhook", "{ss}", "outcome",
+                                     ngx_http_voxanne_call_outcomes
+                                                               [ctx->outcome]);
+    }
 
     ngx_http_finalize_request(r, rc);
 }
@@ -960,6 +975,10 @@ ngx_http_voxanne_twilio_stream_ended(ngx_http_request_t *r,
                   : (rc == NGX_DECLINED ? "" : ", call not in the table"),
                   failed ? ", it failed: fallback" : "");
 
+    ngx_http_voxanne_store_event(r, ctx->tenant, &ctx->call_sid,
+                                 "stream-ended", "webhook", "{sb}", "failed",
+                                 (int) failed);
+
     if (failed) {
         return ngx_http_voxanne_twilio_action(r, ctx->tenant,
                                               &ctx->tenant->fallback);
@@ -974,6 +993,7 @@ static ngx_int_t
 ngx_http_voxanne_twilio_status(ngx_http_request_t *r,
     ngx_http_voxanne_twilio_ctx_t *ctx)
 {
+    u_char                         key[32];
     ngx_int_t                      rc, status, seq;
     ngx_str_t                     *s;
     ngx_uint_t                     prev;
@@ -1027,6 +1047,23 @@ ngx_http_voxanne_twilio_status(ngx_http_request_t *r,
                       &ngx_http_voxanne_call_statuses[status]);
     }
 
+    /* the database orders the statuses as the table does, late or not */
+
+    ngx_http_voxanne_twilio_store_call(r, ctx);
+
+    if (seq >= 0) {
+        (void) ngx_sprintf(key, "status:%i%Z", seq);
+
+    } else {
+        (void) ngx_sprintf(key, "status:%V%Z",
+                           &ngx_http_voxanne_call_statuses[status]);
+    }
+
+    ngx_http_voxanne_store_event(r, ctx->tenant, &ctx->call_sid,
+                                 (char *) key, "status", "{sssi}", "status",
+                                 ngx_http_voxanne_call_statuses[status].data,
+                                 "sequence", (int) seq);
+
     return ngx_http_voxanne_twilio_empty(r, NGX_HTTP_OK);
 }
 
@@ -1040,10 +1077,13 @@ static ngx_int_t
 ngx_http_voxanne_twilio_recording(ngx_http_request_t *r,
     ngx_http_voxanne_twilio_ctx_t *ctx)
 {
-    ngx_str_t  *url, *status, *duration, *none;
+    u_char      key[NGX_HTTP_VOXANNE_SID_MAX + 32];
+    ngx_str_t  *url, *status, *duration, *none, *sid, empty;
 
     none = &ngx_http_voxanne_twilio_routes[0];
+    ngx_str_set(&empty, "");
 
+    sid = ngx_http_voxanne_twilio_param(ctx, "RecordingSid");
     url = ngx_http_voxanne_twilio_param(ctx, "RecordingUrl");
     status = ngx_http_voxanne_twilio_param(ctx, "RecordingStatus");
     duration = ngx_http_voxanne_twilio_param(ctx, "RecordingDuration");
@@ -1057,6 +1097,26 @@ ngx_http_voxanne_twilio_recording(ngx_http_request_t *r,
                   "status \"%V\" duration \"%V\"",
                   &ctx->call_sid, &ctx->tenant->name, url ? url : none,
                   status ? status : none, duration ? duration : none);
+
+    /* the <Record> action, then the status callback(s) of one recording */
+
+    if (sid && sid->len <= NGX_HTTP_VOXANNE_SID_MAX
+        && (status == NULL || status->len <= NGX_HTTP_VOXANNE_SID_MAX))
+    {
+        url = url ? url : &empty;
+        duration = duration ? duration : &empty;
+        status = status ? status : &empty;
+
+        (void) ngx_sprintf(key, "recording:%V:%V%Z", sid, status);
+
+        ngx_http_voxanne_store_event(r, ctx->tenant, &ctx->call_sid,
+                                     (char *) key, "recording",
+                                     "{ss%ss%ss%}",
+                                     "url", url->data, url->len,
+                                     "status", status->data, status->len,
+                                     "duration", duration->data,
+                                     duration->len);
+    }
 
     return ngx_http_voxanne_twilio_twiml(r, "<Response><Hangup/>"
                                             "</Response>\n");
@@ -1238,4 +1298,37 @@ ngx_http_voxanne_twilio_call(ngx_http_request_t *r,
 
     *tenant = ctx->tenant;
     *call_sid = &ctx->call_sid;
+}
+
+
+/* the call as this webhook saw it, to the database */
+
+static void
+ngx_http_voxanne_twilio_store_call(ngx_http_request_t *r,
+    ngx_http_voxanne_twilio_ctx_t *ctx)
+{
+    ngx_int_t   status;
+    ngx_str_t  *s, *from, *to, *duration, none;
+
+    ngx_str_null(&none);
+
+    s = ngx_http_voxanne_twilio_param(ctx, "CallStatus");
+
+    status = s ? ngx_http_voxanne_calls_status_parse(s) : NGX_ERROR;
+    if (status == NGX_ERROR) {
+        status = NGX_HTTP_VOXANNE_CALL_RINGING;
+    }
+
+    from = ngx_http_voxanne_twilio_param(ctx, "From");
+    to = ngx_http_voxanne_twilio_param(ctx, "To");
+    duration = ngx_http_voxanne_twilio_param(ctx, "CallDuration");
+
+    if (duration && ngx_atoi(duration->data, duration->len) == NGX_ERROR) {
+        duration = NULL;
+    }
+
+    ngx_http_voxanne_store_call(r, ctx->tenant, &ctx->call_sid,
+                                from ? from : &none, to ? to : &none,
+                                &ngx_http_voxanne_call_statuses[status],
+                                duration ? duration : &none);
 }
