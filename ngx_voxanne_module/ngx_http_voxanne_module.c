@@ -20,6 +20,7 @@ static char *ngx_http_voxanne_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
 static char *ngx_http_voxanne_health(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static ngx_int_t ngx_http_voxanne_init_module(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_voxanne_init_process(ngx_cycle_t *cycle);
 static void ngx_http_voxanne_exit_process(ngx_cycle_t *cycle);
 
@@ -149,7 +150,7 @@ ngx_module_t  ngx_http_voxanne_module = {
     ngx_http_voxanne_commands,             /* module directives */
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
-    NULL,                                  /* init module */
+    ngx_http_voxanne_init_module,          /* init module */
     ngx_http_voxanne_init_process,         /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
@@ -400,6 +401,21 @@ ngx_http_voxanne_health(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_voxanne_init_module(ngx_cycle_t *cycle)
+{
+    ngx_http_voxanne_main_conf_t  *vmcf;
+
+    vmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_voxanne_module);
+
+    if (vmcf == NULL) {
+        return NGX_OK;
+    }
+
+    return ngx_http_voxanne_spool_init_module(cycle, &vmcf->spool);
 }
 
 

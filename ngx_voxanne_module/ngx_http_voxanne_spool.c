@@ -127,7 +127,7 @@ ngx_http_voxanne_spool(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     scf->path = value[1];
 
-    if (ngx_conf_full_name(cf->cycle, &scf->path, 0) != NGX_OK) {
+    if (ngx_conf_full_name(cf->cycle, &scf->path, 1) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 
@@ -178,23 +178,50 @@ ngx_http_voxanne_spool(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    /* the folder is made by the master, as nginx makes its temp paths */
-
-    if (ngx_create_full_path(scf->path.data, 0700) != 0
-        || (ngx_create_dir(scf->path.data, 0700) == NGX_FILE_ERROR
-            && ngx_errno != NGX_EEXIST))
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_create_dir_n " \"%V\" failed", &scf->path);
-        return NGX_CONF_ERROR;
-    }
-
     scf->thread_pool = ngx_thread_pool_add(cf, NULL);
     if (scf->thread_pool == NULL) {
         return NGX_CONF_ERROR;
     }
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * The folder is made by the master once the configuration is read, for the
+ * workers' user, as nginx makes its temp paths.
+ */
+
+ngx_int_t
+ngx_http_voxanne_spool_init_module(ngx_cycle_t *cycle,
+    ngx_http_voxanne_spool_conf_t *scf)
+{
+    ngx_core_conf_t  *ccf;
+
+    if (scf->path.data == NULL) {
+        return NGX_OK;
+    }
+
+    if (ngx_create_full_path(scf->path.data, 0700) != 0
+        || (ngx_create_dir(scf->path.data, 0700) == NGX_FILE_ERROR
+            && ngx_errno != NGX_EEXIST))
+    {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, ngx_errno,
+                      ngx_create_dir_n " \"%V\" failed", &scf->path);
+        return NGX_ERROR;
+    }
+
+    ccf = (ngx_core_conf_t *) ngx_get_conf(cycle->conf_ctx, ngx_core_module);
+
+    if (geteuid() == 0
+        && chown((char *) scf->path.data, ccf->user, (gid_t) -1) == -1)
+    {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, ngx_errno,
+                      "chown(\"%V\", %d) failed", &scf->path, ccf->user);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 

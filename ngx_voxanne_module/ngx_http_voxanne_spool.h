@@ -65,6 +65,8 @@ typedef struct {
 
 
 char *ngx_http_voxanne_spool(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+ngx_int_t ngx_http_voxanne_spool_init_module(ngx_cycle_t *cycle,
+    ngx_http_voxanne_spool_conf_t *scf);
 ngx_int_t ngx_http_voxanne_spool_init_process(ngx_cycle_t *cycle,
     ngx_http_voxanne_spool_conf_t *scf);
 void ngx_http_voxanne_spool_exit_process(ngx_http_voxanne_spool_conf_t *scf);

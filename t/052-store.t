@@ -113,7 +113,7 @@ sub events_of {
 
 sub spool_files {
     my ($ctx) = @_;
-    return scalar(() = glob(Test::Nginx::Socket::server_root() . '/spool/*.spool'));
+    return scalar(() = glob(Test::Nginx::Socket::server_root() . '/conf/spool/*.spool'));
 }
 
 sub metric {
