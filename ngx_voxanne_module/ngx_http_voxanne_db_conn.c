@@ -102,11 +102,6 @@ ngx_http_voxanne_db_connect(ngx_http_voxanne_db_conn_t *dc)
 
     PQsetNoticeReceiver(dc->pg, ngx_http_voxanne_db_notice, dc);
 
-    if (PQsetnonblocking(dc->pg, 1) != 0) {
-        ngx_http_voxanne_db_connect_failed(dc, PQerrorMessage(dc->pg));
-        return NGX_ERROR;
-    }
-
     if (ngx_http_voxanne_db_wrap(dc) != NGX_OK) {
         ngx_http_voxanne_db_connect_failed(dc, "cannot wrap its socket");
         return NGX_ERROR;
@@ -475,7 +470,12 @@ ngx_http_voxanne_db_poll(ngx_http_voxanne_db_conn_t *dc)
 static void
 ngx_http_voxanne_db_ready(ngx_http_voxanne_db_conn_t *dc)
 {
-    if (!PQenterPipelineMode(dc->pg)) {
+    /*
+     * libpq connects without blocking anyway; set earlier, this would clear
+     * the server's identity from the messages of a failed connect
+     */
+
+    if (PQsetnonblocking(dc->pg, 1) != 0 || !PQenterPipelineMode(dc->pg)) {
         ngx_http_voxanne_db_connect_failed(dc, PQerrorMessage(dc->pg));
         return;
     }

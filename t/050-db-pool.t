@@ -191,7 +191,7 @@ voxanne db send
 [qr/^\{"status":"ok",.*"libpq":"\d+\.\d+"\}\n\z/,
  qr/^\{"status":"unavailable",.*"db":\{"state":"down","connections":0,"idle":0,"connecting":0,"queued":0\}\}\n\z/]
 --- error_log eval
-qr/\[error\] .* could not connect to PostgreSQL: .*Connection refused.* while connecting to PostgreSQL$/
+qr/\[error\] .* could not connect to PostgreSQL: connection to server at "127\.0\.0\.1", port \d+ failed: Connection refused .* while connecting to PostgreSQL$/
 
 
 
