@@ -610,8 +610,9 @@ lost:
 
 /*
  * Takes the results libpq has without waiting.  A NULL ends a command's
- * results; the Sync's result ends the query: NGX_OK.  The statement's own
- * result and the first error are kept until then.
+ * results (and the error of a commit at the Sync); the Sync's result ends
+ * the query: NGX_OK.  The statement's own result and the first error are
+ * kept until then.
  */
 
 static ngx_int_t
@@ -626,11 +627,12 @@ ngx_http_voxanne_db_results(ngx_http_voxanne_db_conn_t *dc)
 
         if (res == NULL) {
 
-            if (PQstatus(dc->pg) == CONNECTION_BAD) {
+            if (PQstatus(dc->pg) == CONNECTION_BAD
+                || ++dc->step > dc->query_step + 2)
+            {
                 return NGX_ERROR;
             }
 
-            dc->step++;
             continue;
         }
 

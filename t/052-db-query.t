@@ -34,6 +34,8 @@ INSERT INTO organizations (id, name) VALUES ('$org_a', 'A'), ('$org_b', 'B');
 INSERT INTO calls (org_id, call_sid, from_number, to_number, direction, status)
 VALUES ('$org_a', 'CA${\ ('a' x 32)}', '+15551230000', '+15550000001', 'inbound', 'ringing'),
        ('$org_b', 'CA${\ ('b' x 32)}', '+15551230000', '+15550000002', 'inbound', 'ringing');
+CREATE TABLE deferred (x int UNIQUE DEFERRABLE INITIALLY DEFERRED);
+GRANT SELECT, INSERT ON deferred TO voxanne_app;
 SQL
 
 # "GET /q?..." for a query: dbq('SELECT $1', p => ['x', undef], org => ..., name => ...)
@@ -88,6 +90,9 @@ sub errors_keep_connection {
     is http($ctx->port, dbq('SELECT 1/0', org => $::org_a))->{body}, "error 22012\n",
         '... in a tenant transaction';
     is http($ctx->port, dbq('SELEC 1', name => 'bad'))->{body}, "error 42601\n", 'a statement that does not parse';
+    is http($ctx->port, dbq('INSERT INTO deferred VALUES (1), (1)'))->{body}, "error 23505\n",
+        'an error at the commit';
+    is http($ctx->port, dbq('SELECT count(*) FROM deferred'))->{body}, "ok\n0\n", '... rolled back';
     is http($ctx->port, dbq('SELECT 2', org => $::org_a))->{body}, "ok\n2\n", 'the connection goes on';
     is_deeply [backends()], \@before, '... the same one';
 }
