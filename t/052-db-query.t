@@ -148,7 +148,10 @@ sub large_query {
     kill 'STOP', $stopped;
     my $value = 'v' x 8_000_000;
     my $h = http_start($ctx->port, dbq('SELECT length($1), md5($1)', p => [$value]));
-    Time::HiRes::sleep(0.3);
+    for (1 .. 500) {
+        last if $ctx->error_log =~ /voxanne db send fd:\d+ steps:1 flushing:1/;
+        Time::HiRes::sleep(0.02);
+    }
     kill 'CONT', $stopped;
     is http_wait($h)->{body}, "ok\n8000000|" . Digest::MD5::md5_hex($value) . "\n", '8 MB sent';
 }
