@@ -156,8 +156,9 @@ ngx_http_voxanne_db_query(ngx_http_voxanne_db_pool_t *pool,
         || q->state == NGX_HTTP_VOXANNE_DB_QUERY_RUNNING
         || q->nparams > NGX_HTTP_VOXANNE_DB_PARAMS_MAX
         || (q->nparams && q->params == NULL)
-        || (q->name && (q->name[0] == '\0'
-                        || ngx_strlen(q->name) > NGX_HTTP_VOXANNE_DB_NAME_MAX)))
+        || (q->name
+            && (q->name[0] == '\0'
+                || ngx_strlen(q->name) > NGX_HTTP_VOXANNE_DB_NAME_MAX)))
     {
         ngx_log_error(NGX_LOG_ALERT, q->log ? q->log : &pool->log, 0,
                       "invalid PostgreSQL query");
@@ -266,7 +267,6 @@ ngx_http_voxanne_db_stats(ngx_http_voxanne_db_pool_t *pool,
     }
 
     st->queued = pool->nwaiting;
-    st->down = pool->down;
 }
 
 

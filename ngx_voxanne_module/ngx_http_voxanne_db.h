@@ -106,7 +106,6 @@ typedef struct {
     ngx_uint_t                        idle;
     ngx_uint_t                        connecting;
     ngx_uint_t                        queued;
-    ngx_uint_t                        down;         /* the last connect failed */
 } ngx_http_voxanne_db_stats_t;
 
 

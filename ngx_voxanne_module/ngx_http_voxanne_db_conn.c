@@ -139,8 +139,10 @@ ngx_http_voxanne_db_send(ngx_http_voxanne_db_conn_t *dc,
 {
     int                          rc;
     PGconn                      *pg;
+    ngx_str_t                    text;
     const char                 **values, *org;
     ngx_http_voxanne_db_pool_t  *pool;
+    u_char                       buf[NGX_MAX_ERROR_STR];
 
     pool = dc->pool;
     pg = dc->pg;
@@ -233,15 +235,10 @@ ngx_http_voxanne_db_send(ngx_http_voxanne_db_conn_t *dc,
 
 failed:
 
-    {
-    ngx_str_t  text;
-    u_char     buf[NGX_MAX_ERROR_STR];
-
     text = ngx_http_voxanne_db_text(buf, sizeof(buf), PQerrorMessage(pg));
 
     ngx_log_error(NGX_LOG_ERR, &dc->log, 0,
                   "could not send a query to PostgreSQL: %V", &text);
-    }
 
     ngx_http_voxanne_db_close(dc);
 
@@ -529,13 +526,16 @@ ngx_http_voxanne_db_idle_read(ngx_http_voxanne_db_conn_t *dc)
         }
 
         if (!ngx_http_voxanne_db_pending(dc)) {
-            break;
+
+            if (ngx_http_voxanne_db_arm(dc, 0) != NGX_OK) {
+                ngx_http_voxanne_db_close(dc);
+            }
+
+            return;
         }
     }
 
-    if (ngx_http_voxanne_db_arm(dc, 0) != NGX_OK) {
-        ngx_http_voxanne_db_close(dc);
-    }
+    ngx_post_event(dc->c->read, &ngx_posted_events);
 
     return;
 
@@ -644,6 +644,7 @@ ngx_http_voxanne_db_results(ngx_http_voxanne_db_conn_t *dc)
 
         case PGRES_TUPLES_OK:
         case PGRES_COMMAND_OK:
+        case PGRES_EMPTY_QUERY:
 
             if (dc->step == dc->prepare_step) {
                 name = ngx_array_push(&dc->prepared);
@@ -736,7 +737,7 @@ ngx_http_voxanne_db_done(ngx_http_voxanne_db_conn_t *dc)
     ngx_http_voxanne_db_available(dc);
 
     if (q) {
-        text.len = 0;
+        ngx_str_null(&text);
 
         if (status == NGX_HTTP_VOXANNE_DB_ERROR) {
             text = ngx_http_voxanne_db_text(q->pool->text,
