@@ -25,6 +25,12 @@
 static void ngx_http_voxanne_db_dispatch(ngx_event_t *ev);
 static void ngx_http_voxanne_db_wait_handler(ngx_event_t *ev);
 static void ngx_http_voxanne_db_wait_timer(ngx_http_voxanne_db_pool_t *pool);
+static void ngx_http_voxanne_db_enqueue(ngx_http_voxanne_db_pool_t *pool,
+    ngx_http_voxanne_db_query_t *q, ngx_uint_t first);
+static ngx_http_voxanne_db_query_t *ngx_http_voxanne_db_first(
+    ngx_http_voxanne_db_pool_t *pool);
+static void ngx_http_voxanne_db_unqueue(ngx_http_voxanne_db_pool_t *pool,
+    ngx_http_voxanne_db_query_t *q);
 static void ngx_http_voxanne_db_fail_waiting(ngx_http_voxanne_db_pool_t *pool,
     ngx_uint_t status, ngx_str_t *text);
 
@@ -150,8 +156,9 @@ ngx_http_voxanne_db_query(ngx_http_voxanne_db_pool_t *pool,
         || q->state == NGX_HTTP_VOXANNE_DB_QUERY_RUNNING
         || q->nparams > NGX_HTTP_VOXANNE_DB_PARAMS_MAX
         || (q->nparams && q->params == NULL)
-        || (q->name && (q->name[0] == '\0'
-                        || ngx_strlen(q->name) > NGX_HTTP_VOXANNE_DB_NAME_MAX)))
+        || (q->name
+            && (q->name[0] == '\0'
+                || ngx_strlen(q->name) > NGX_HTTP_VOXANNE_DB_NAME_MAX)))
     {
         ngx_log_error(NGX_LOG_ALERT, q->log ? q->log : &pool->log, 0,
                       "invalid PostgreSQL query");
@@ -194,15 +201,9 @@ ngx_http_voxanne_db_query(ngx_http_voxanne_db_pool_t *pool,
         return NGX_BUSY;
     }
 
-    q->state = NGX_HTTP_VOXANNE_DB_QUERY_WAITING;
     q->deadline = ngx_current_msec + pool->conf->connect_timeout;
 
-    ngx_queue_insert_tail(&pool->waiting, &q->queue);
-    pool->nwaiting++;
-
-    if (!pool->wait_timer.timer_set) {
-        ngx_http_voxanne_db_wait_timer(pool);
-    }
+    ngx_http_voxanne_db_enqueue(pool, q, 0);
 
     if (!pool->dispatch.posted) {
         ngx_post_event(&pool->dispatch, &ngx_posted_events);
@@ -223,13 +224,7 @@ ngx_http_voxanne_db_cancel(ngx_http_voxanne_db_query_t *q)
     switch (q->state) {
 
     case NGX_HTTP_VOXANNE_DB_QUERY_WAITING:
-        ngx_queue_remove(&q->queue);
-        q->pool->nwaiting--;
-
-        if (q->pool->nwaiting == 0 && q->pool->wait_timer.timer_set) {
-            ngx_del_timer(&q->pool->wait_timer);
-        }
-
+        ngx_http_voxanne_db_unqueue(q->pool, q);
         break;
 
     case NGX_HTTP_VOXANNE_DB_QUERY_RUNNING:
@@ -302,18 +297,14 @@ ngx_http_voxanne_db_connected(ngx_http_voxanne_db_conn_t *dc)
 void
 ngx_http_voxanne_db_available(ngx_http_voxanne_db_conn_t *dc)
 {
-    ngx_queue_t                  *head;
     ngx_http_voxanne_db_pool_t   *pool;
     ngx_http_voxanne_db_query_t  *q;
 
     pool = dc->pool;
+    q = ngx_http_voxanne_db_first(pool);
 
-    if (!ngx_queue_empty(&pool->waiting)) {
-        head = ngx_queue_head(&pool->waiting);
-        q = ngx_queue_data(head, ngx_http_voxanne_db_query_t, queue);
-
-        ngx_queue_remove(head);
-        pool->nwaiting--;
+    if (q) {
+        ngx_http_voxanne_db_unqueue(pool, q);
 
         if (ngx_http_voxanne_db_send(dc, q) == NGX_OK) {
             return;
@@ -321,9 +312,7 @@ ngx_http_voxanne_db_available(ngx_http_voxanne_db_conn_t *dc)
 
         /* dc is closed: q waits on, first */
 
-        ngx_queue_insert_head(&pool->waiting, &q->queue);
-        pool->nwaiting++;
-
+        ngx_http_voxanne_db_enqueue(pool, q, 1);
         ngx_http_voxanne_db_released(pool);
         return;
     }
@@ -522,7 +511,6 @@ ngx_http_voxanne_db_wait_handler(ngx_event_t *ev)
 {
     ngx_str_t                     text;
     ngx_uint_t                    i, status;
-    ngx_queue_t                  *head;
     ngx_http_voxanne_db_pool_t   *pool;
     ngx_http_voxanne_db_query_t  *q;
 
@@ -540,17 +528,14 @@ ngx_http_voxanne_db_wait_handler(ngx_event_t *ev)
         }
     }
 
-    while (!ngx_queue_empty(&pool->waiting)) {
-        head = ngx_queue_head(&pool->waiting);
-        q = ngx_queue_data(head, ngx_http_voxanne_db_query_t, queue);
+    while ((q = ngx_http_voxanne_db_first(pool)) != NULL) {
 
         if ((ngx_msec_int_t) (q->deadline - ngx_current_msec) > 0) {
             ngx_http_voxanne_db_wait_timer(pool);
             return;
         }
 
-        ngx_queue_remove(head);
-        pool->nwaiting--;
+        ngx_http_voxanne_db_unqueue(pool, q);
 
         ngx_log_error(NGX_LOG_ERR, q->log, 0,
                       "no PostgreSQL connection within %M ms",
@@ -576,33 +561,73 @@ ngx_http_voxanne_db_wait_timer(ngx_http_voxanne_db_pool_t *pool)
 }
 
 
+/*
+ * Only the queries waiting now fail: a handler may queue new ones, or cancel
+ * others (which then leave the queue).
+ */
+
 static void
 ngx_http_voxanne_db_fail_waiting(ngx_http_voxanne_db_pool_t *pool,
     ngx_uint_t status, ngx_str_t *text)
 {
-    ngx_queue_t                   failed, *head;
+    ngx_uint_t                    n;
     ngx_http_voxanne_db_query_t  *q;
 
-    if (ngx_queue_empty(&pool->waiting)) {
-        return;
-    }
+    for (n = pool->nwaiting; n; n--) {
+        q = ngx_http_voxanne_db_first(pool);
 
-    /* handlers may queue new queries: only those waiting now fail */
+        if (q == NULL) {
+            return;
+        }
 
-    ngx_queue_init(&failed);
-    ngx_queue_add(&failed, &pool->waiting);
-    ngx_queue_init(&pool->waiting);
-    pool->nwaiting = 0;
-
-    if (pool->wait_timer.timer_set) {
-        ngx_del_timer(&pool->wait_timer);
-    }
-
-    while (!ngx_queue_empty(&failed)) {
-        head = ngx_queue_head(&failed);
-        q = ngx_queue_data(head, ngx_http_voxanne_db_query_t, queue);
-        ngx_queue_remove(head);
-
+        ngx_http_voxanne_db_unqueue(pool, q);
         ngx_http_voxanne_db_finish(q, status, NULL, text);
+    }
+}
+
+
+static void
+ngx_http_voxanne_db_enqueue(ngx_http_voxanne_db_pool_t *pool,
+    ngx_http_voxanne_db_query_t *q, ngx_uint_t first)
+{
+    if (first) {
+        ngx_queue_insert_head(&pool->waiting, &q->queue);
+
+    } else {
+        ngx_queue_insert_tail(&pool->waiting, &q->queue);
+    }
+
+    pool->nwaiting++;
+    q->state = NGX_HTTP_VOXANNE_DB_QUERY_WAITING;
+
+    if (!pool->wait_timer.timer_set) {
+        ngx_http_voxanne_db_wait_timer(pool);
+    }
+}
+
+
+static ngx_http_voxanne_db_query_t *
+ngx_http_voxanne_db_first(ngx_http_voxanne_db_pool_t *pool)
+{
+    if (ngx_queue_empty(&pool->waiting)) {
+        return NULL;
+    }
+
+    return ngx_queue_data(ngx_queue_head(&pool->waiting),
+                          ngx_http_voxanne_db_query_t, queue);
+}
+
+
+/* the wait timer goes with the last waiting query: it would hold an exit */
+
+static void
+ngx_http_voxanne_db_unqueue(ngx_http_voxanne_db_pool_t *pool,
+    ngx_http_voxanne_db_query_t *q)
+{
+    ngx_queue_remove(&q->queue);
+    pool->nwaiting--;
+
+    if (pool->nwaiting == 0 && pool->wait_timer.timer_set) {
+        ngx_del_timer(&pool->wait_timer);
     }
 }

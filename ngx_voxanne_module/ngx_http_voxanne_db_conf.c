@@ -420,8 +420,13 @@ ngx_http_voxanne_db_hosts(ngx_conf_t *cf, const char *host, const char *port,
 
             /* a socket folder: an empty hostaddr entry */
 
-            *s = (len && p[0] != '/' && p[0] != '@') ? h[i]
-                                                      : (ngx_str_t) ngx_null_string;
+            if (len && p[0] != '/' && p[0] != '@') {
+                *s = h[i];
+
+            } else {
+                ngx_str_null(s);
+            }
+
             k = 1;
 
         } else {

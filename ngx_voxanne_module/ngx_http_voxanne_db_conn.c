@@ -102,11 +102,6 @@ ngx_http_voxanne_db_connect(ngx_http_voxanne_db_conn_t *dc)
 
     PQsetNoticeReceiver(dc->pg, ngx_http_voxanne_db_notice, dc);
 
-    if (PQsetnonblocking(dc->pg, 1) != 0) {
-        ngx_http_voxanne_db_connect_failed(dc, PQerrorMessage(dc->pg));
-        return NGX_ERROR;
-    }
-
     if (ngx_http_voxanne_db_wrap(dc) != NGX_OK) {
         ngx_http_voxanne_db_connect_failed(dc, "cannot wrap its socket");
         return NGX_ERROR;
@@ -144,8 +139,10 @@ ngx_http_voxanne_db_send(ngx_http_voxanne_db_conn_t *dc,
 {
     int                          rc;
     PGconn                      *pg;
+    ngx_str_t                    text;
     const char                 **values, *org;
     ngx_http_voxanne_db_pool_t  *pool;
+    u_char                       buf[NGX_MAX_ERROR_STR];
 
     pool = dc->pool;
     pg = dc->pg;
@@ -238,15 +235,10 @@ ngx_http_voxanne_db_send(ngx_http_voxanne_db_conn_t *dc,
 
 failed:
 
-    {
-    ngx_str_t  text;
-    u_char     buf[NGX_MAX_ERROR_STR];
-
     text = ngx_http_voxanne_db_text(buf, sizeof(buf), PQerrorMessage(pg));
 
     ngx_log_error(NGX_LOG_ERR, &dc->log, 0,
                   "could not send a query to PostgreSQL: %V", &text);
-    }
 
     ngx_http_voxanne_db_close(dc);
 
@@ -475,7 +467,12 @@ ngx_http_voxanne_db_poll(ngx_http_voxanne_db_conn_t *dc)
 static void
 ngx_http_voxanne_db_ready(ngx_http_voxanne_db_conn_t *dc)
 {
-    if (!PQenterPipelineMode(dc->pg)) {
+    /*
+     * libpq connects without blocking anyway; set earlier, this would clear
+     * the server's identity from the messages of a failed connect
+     */
+
+    if (PQsetnonblocking(dc->pg, 1) != 0 || !PQenterPipelineMode(dc->pg)) {
         ngx_http_voxanne_db_connect_failed(dc, PQerrorMessage(dc->pg));
         return;
     }
@@ -529,13 +526,16 @@ ngx_http_voxanne_db_idle_read(ngx_http_voxanne_db_conn_t *dc)
         }
 
         if (!ngx_http_voxanne_db_pending(dc)) {
-            break;
+
+            if (ngx_http_voxanne_db_arm(dc, 0) != NGX_OK) {
+                ngx_http_voxanne_db_close(dc);
+            }
+
+            return;
         }
     }
 
-    if (ngx_http_voxanne_db_arm(dc, 0) != NGX_OK) {
-        ngx_http_voxanne_db_close(dc);
-    }
+    ngx_post_event(dc->c->read, &ngx_posted_events);
 
     return;
 
@@ -610,8 +610,9 @@ lost:
 
 /*
  * Takes the results libpq has without waiting.  A NULL ends a command's
- * results; the Sync's result ends the query: NGX_OK.  The statement's own
- * result and the first error are kept until then.
+ * results (and the error of a commit at the Sync); the Sync's result ends
+ * the query: NGX_OK.  The statement's own result and the first error are
+ * kept until then.
  */
 
 static ngx_int_t
@@ -626,11 +627,12 @@ ngx_http_voxanne_db_results(ngx_http_voxanne_db_conn_t *dc)
 
         if (res == NULL) {
 
-            if (PQstatus(dc->pg) == CONNECTION_BAD) {
+            if (PQstatus(dc->pg) == CONNECTION_BAD
+                || ++dc->step > dc->query_step + 2)
+            {
                 return NGX_ERROR;
             }
 
-            dc->step++;
             continue;
         }
 
@@ -642,6 +644,7 @@ ngx_http_voxanne_db_results(ngx_http_voxanne_db_conn_t *dc)
 
         case PGRES_TUPLES_OK:
         case PGRES_COMMAND_OK:
+        case PGRES_EMPTY_QUERY:
 
             if (dc->step == dc->prepare_step) {
                 name = ngx_array_push(&dc->prepared);
@@ -734,7 +737,7 @@ ngx_http_voxanne_db_done(ngx_http_voxanne_db_conn_t *dc)
     ngx_http_voxanne_db_available(dc);
 
     if (q) {
-        text.len = 0;
+        ngx_str_null(&text);
 
         if (status == NGX_HTTP_VOXANNE_DB_ERROR) {
             text = ngx_http_voxanne_db_text(q->pool->text,

@@ -13,11 +13,9 @@ my %stopped;
 END { kill 'CONT', keys %stopped }
 
 # the pool's backends, by pid
-sub backends {
-    my $pids = $pg->psql(q{SELECT string_agg(pid::text, ' ' ORDER BY pid) FROM pg_stat_activity
-        WHERE datname = current_database() AND application_name = 'voxanne'});
-    return split ' ', $pids;
-}
+our $app = "application_name = 'voxanne'";
+sub backends { $pg->sessions($app) }
+sub settle { $pg->no_sessions($app) }
 
 sub stop { my ($pid) = @_; $stopped{$pid} = 1; kill 'STOP', $pid or die "kill STOP $pid: $!" }
 sub cont { my ($pid) = @_; delete $stopped{$pid}; kill 'CONT', $pid or die "kill CONT $pid: $!" }
@@ -25,6 +23,7 @@ sub cont { my ($pid) = @_; delete $stopped{$pid}; kill 'CONT', $pid or die "kill
 # a first request opens the connection; its backend
 sub one_backend {
     my ($port) = @_;
+    settle();
     is http($port, 'GET /healthz')->{code}, 200, 'the database is up';
     my @pids = backends();
     is scalar @pids, 1, 'one backend';
@@ -46,6 +45,7 @@ sub db_state {
 
 sub parallel {
     my ($ctx) = @_;
+    settle();
     my @res = http_parallel($ctx->port, [('GET /healthz') x 10]);
     is scalar(grep { ($_->{code} // 0) == 200 } @res), 10, 'ten requests at once: all 200';
     is scalar(grep { $_->{body} =~ /"connections":1,/ } @res), 10, 'all on the one connection';
@@ -191,7 +191,7 @@ voxanne db send
 [qr/^\{"status":"ok",.*"libpq":"\d+\.\d+"\}\n\z/,
  qr/^\{"status":"unavailable",.*"db":\{"state":"down","connections":0,"idle":0,"connecting":0,"queued":0\}\}\n\z/]
 --- error_log eval
-qr/\[error\] .* could not connect to PostgreSQL: .*Connection refused.* while connecting to PostgreSQL$/
+qr/\[error\] .* could not connect to PostgreSQL: connection to server at "127\.0\.0\.1", port \d+ failed: Connection refused .* while connecting to PostgreSQL$/
 
 
 
@@ -355,6 +355,7 @@ could not connect to PostgreSQL: timed out while connecting to PostgreSQL
 --- steps eval
 sub {
     my ($ctx) = @_;
+    ::settle();
     ::is ::http($ctx->port, 'GET /healthz')->{code}, 200, 'up';
     ::is scalar(::backends()), 1, 'one connection';
     Time::HiRes::sleep(0.5);
