@@ -248,7 +248,19 @@ GET /healthz
 
 
 
-=== TEST 8: a given hostaddr is used as it is, without resolving host
+=== TEST 8: a host list with its ports: a socket folder, then a name
+The folder has no server: libpq goes on to localhost, with its own port.
+--- http_config
+    voxanne_db "conninfo=host=/nonexistent,localhost port=1,$TEST_NGINX_PG_PORT dbname=$TEST_NGINX_PG_DB user=postgres";
+--- request
+GET /healthz
+--- error_code: 200
+--- no_error_log
+[error]
+
+
+
+=== TEST 9: a given hostaddr is used as it is, without resolving host
 --- http_config
     voxanne_db "conninfo=host=db.invalid hostaddr=127.0.0.1 port=$TEST_NGINX_PG_PORT dbname=$TEST_NGINX_PG_DB user=postgres";
 --- request
@@ -259,7 +271,7 @@ GET /healthz
 
 
 
-=== TEST 9: sslmode is passed on (the test server has no SSL)
+=== TEST 10: sslmode is passed on (the test server has no SSL)
 --- http_config
     voxanne_db "conninfo=host=$TEST_NGINX_PG_HOST port=$TEST_NGINX_PG_PORT dbname=$TEST_NGINX_PG_DB user=postgres sslmode=require";
 --- request
@@ -271,7 +283,7 @@ server does not support SSL, but SSL was required
 
 
 
-=== TEST 10: an application_name given is kept
+=== TEST 11: an application_name given is kept
 --- http_config
     voxanne_db "conninfo=host=$TEST_NGINX_PG_HOST port=$TEST_NGINX_PG_PORT dbname=$TEST_NGINX_PG_DB user=postgres application_name=edge-a";
 --- steps eval: \&::app_name
@@ -280,7 +292,7 @@ server does not support SSL, but SSL was required
 
 
 
-=== TEST 11: more requests at once than connections
+=== TEST 12: more requests at once than connections
 --- db: pool=1
 --- steps eval: \&::parallel
 --- no_error_log
@@ -289,7 +301,7 @@ server does not support SSL, but SSL was required
 
 
 
-=== TEST 12: a full queue answers 503 at once
+=== TEST 13: a full queue answers 503 at once
 --- db: pool=1 queue=1
 --- steps eval: \&::queue_full
 --- error_log
@@ -299,7 +311,7 @@ PostgreSQL queue is full, 1 queries wait
 
 
 
-=== TEST 13: a query timeout closes the connection; the next query opens another
+=== TEST 14: a query timeout closes the connection; the next query opens another
 --- db: pool=1 query_timeout=500ms
 --- steps eval: \&::query_timeout
 --- error_log
@@ -307,7 +319,7 @@ PostgreSQL query timed out after 500 ms, closing its connection
 
 
 
-=== TEST 14: the backend terminated during a query
+=== TEST 15: the backend terminated during a query
 --- db: pool=1
 --- steps eval: \&::terminated_mid_query
 --- error_log eval
@@ -315,7 +327,7 @@ qr/\[error\] .*PostgreSQL connection lost during a query: .*terminating connecti
 
 
 
-=== TEST 15: an idle connection terminated by the server
+=== TEST 16: an idle connection terminated by the server
 --- db: pool=1
 --- steps eval: \&::terminated_idle
 --- error_log
@@ -325,7 +337,7 @@ PostgreSQL closed an idle connection
 
 
 
-=== TEST 16: a client that leaves during its query
+=== TEST 17: a client that leaves during its query
 --- db: pool=1
 --- steps eval: \&::client_gone
 --- error_log
@@ -335,7 +347,7 @@ client prematurely closed connection
 
 
 
-=== TEST 17: a server that never answers: connect_timeout
+=== TEST 18: a server that never answers: connect_timeout
 --- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_no_close
 --- http_config
@@ -350,7 +362,7 @@ could not connect to PostgreSQL: timed out while connecting to PostgreSQL
 
 
 
-=== TEST 18: idle connections close after idle_timeout
+=== TEST 19: idle connections close after idle_timeout
 --- db: idle_timeout=200ms
 --- steps eval
 sub {
@@ -368,7 +380,7 @@ voxanne db idle timeout
 
 
 
-=== TEST 19: an unknown conninfo option
+=== TEST 20: an unknown conninfo option
 --- http_config
     voxanne_db "conninfo=host=127.0.0.1 hots=x password=Hunter2-pw";
 --- must_die
@@ -379,7 +391,7 @@ Hunter2-pw
 
 
 
-=== TEST 20: a conninfo error never quotes what may be a password
+=== TEST 21: a conninfo error never quotes what may be a password
 --- http_config
     voxanne_db "conninfo=host=127.0.0.1 password = Hunter2 -pw";
 --- must_die
@@ -390,7 +402,7 @@ Hunter2
 
 
 
-=== TEST 21: nor does a URI's
+=== TEST 22: nor does a URI's
 --- http_config
     voxanne_db "conninfo=postgresql://gw:Hunter2-pw@127.0.0.1/db?sslmode=%zz";
 --- must_die
@@ -401,7 +413,7 @@ Hunter2-pw
 
 
 
-=== TEST 22: a missing conninfo_file
+=== TEST 23: a missing conninfo_file
 --- http_config
     voxanne_db conninfo_file=missing.conninfo;
 --- must_die
@@ -410,7 +422,7 @@ qr{\[emerg\] .*open\(\) ".*/conf/missing\.conninfo" failed \(2: No such file or 
 
 
 
-=== TEST 23: an empty conninfo_file
+=== TEST 24: an empty conninfo_file
 --- http_config
     voxanne_db conninfo_file=../html/db.conninfo;
 --- user_files
@@ -422,7 +434,7 @@ the conninfo of "voxanne_db" is empty or holds a NUL
 
 
 
-=== TEST 24: voxanne_db twice
+=== TEST 25: voxanne_db twice
 --- http_config
     voxanne_db conninfo=host=127.0.0.1;
     voxanne_db conninfo=host=127.0.0.2;
@@ -432,7 +444,7 @@ the conninfo of "voxanne_db" is empty or holds a NUL
 
 
 
-=== TEST 25: conninfo and conninfo_file
+=== TEST 26: conninfo and conninfo_file
 --- http_config
     voxanne_db conninfo=host=127.0.0.1 conninfo_file=x;
 --- must_die
@@ -441,7 +453,7 @@ one conninfo= or conninfo_file= is expected
 
 
 
-=== TEST 26: neither
+=== TEST 27: neither
 --- http_config
     voxanne_db pool=2;
 --- must_die
@@ -450,7 +462,7 @@ conninfo= or conninfo_file= is expected
 
 
 
-=== TEST 27: bad parameters: pool is 1 to 1024
+=== TEST 28: bad parameters: pool is 1 to 1024
 --- http_config
     voxanne_db conninfo=host=127.0.0.1 pool=0;
 --- must_die
@@ -461,7 +473,7 @@ Hunter2-pw
 
 
 
-=== TEST 28: bad parameters: queue is a number
+=== TEST 29: bad parameters: queue is a number
 --- http_config
     voxanne_db conninfo=host=127.0.0.1 queue=x;
 --- must_die
@@ -472,7 +484,7 @@ Hunter2-pw
 
 
 
-=== TEST 29: bad parameters: timeouts are not 0
+=== TEST 30: bad parameters: timeouts are not 0
 --- http_config
     voxanne_db conninfo=host=127.0.0.1 connect_timeout=0;
 --- must_die
@@ -483,7 +495,7 @@ Hunter2-pw
 
 
 
-=== TEST 30: bad parameters: timeouts are times
+=== TEST 31: bad parameters: timeouts are times
 --- http_config
     voxanne_db conninfo=host=127.0.0.1 query_timeout=soon;
 --- must_die
@@ -494,7 +506,7 @@ Hunter2-pw
 
 
 
-=== TEST 31: bad parameters: a parameter twice
+=== TEST 32: bad parameters: a parameter twice
 --- http_config
     voxanne_db conninfo=host=127.0.0.1 idle_timeout=1s idle_timeout=2s;
 --- must_die
@@ -505,7 +517,7 @@ Hunter2-pw
 
 
 
-=== TEST 32: bad parameters: an unknown parameter, its value not quoted
+=== TEST 33: bad parameters: an unknown parameter, its value not quoted
 --- http_config
     voxanne_db conninfo=host=127.0.0.1 conninf=Hunter2-pw;
 --- must_die
@@ -516,7 +528,7 @@ Hunter2-pw
 
 
 
-=== TEST 33: bad parameters: an unknown parameter
+=== TEST 34: bad parameters: an unknown parameter
 --- http_config
     voxanne_db conninfo=host=127.0.0.1 verbose;
 --- must_die
@@ -527,7 +539,7 @@ Hunter2-pw
 
 
 
-=== TEST 34: voxanne_db belongs to http{}
+=== TEST 35: voxanne_db belongs to http{}
 --- config
     voxanne_db conninfo=host=127.0.0.1;
 --- must_die
@@ -536,7 +548,7 @@ Hunter2-pw
 
 
 
-=== TEST 35: as many ports as hosts
+=== TEST 36: as many ports as hosts
 --- http_config
     voxanne_db "conninfo=host=127.0.0.1,localhost port=5432,5433,5434";
 --- must_die
