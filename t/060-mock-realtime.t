@@ -662,6 +662,62 @@ subtest 'bad input: malformed JSON, unknown events, bad audio are error events; 
     ok @malformed >= 2, 'malformed messages are logged';
 };
 
+subtest 'mutated events (seeded): every error has the GA shape, and the mock goes on' => sub {
+    my $seed = $ENV{MOCK_RT_SEED} // 60;
+    srand $seed;
+    my $m = Voxanne::Test::Realtime->start(args => ['--burst', '--reply-ms', '100'], log => 0);
+    my $c = session($m);
+    my @values = (undef, 0, -1, 1.5, 1e300, '', 'x' x 300, "\x{263a}", [], [1, 'a'], {}, { a => [{}] },
+                  JSON::PP::true, JSON::PP::false, 'audio/pcmu', 'server_vad', 'function');
+    my @templates = (
+        sub { { type => 'session.update', session => bridge_session() } },
+        sub { { type => 'response.create', response => { instructions => 'x', tools => bridge_session()->{tools},
+                                                         audio => { output => { voice => 'alloy' } } } } },
+        sub { { type => 'conversation.item.create', item => { type => 'message', role => 'user',
+                                                              content => [{ type => 'input_text', text => 'hi' }] } } },
+        sub { { type => 'conversation.item.truncate', item_id => 'item_x', content_index => 0, audio_end_ms => 10 } },
+        sub { { type => 'input_audio_buffer.append', audio => encode_base64(ulaw_tone(20), '') } },
+        sub { { type => 'conversation.item.create', item => { type => 'function_call_output', call_id => 'c', output => 'o' } } },
+    );
+    my @bad;
+    my $n = 0;
+    for my $i (1 .. 300) {
+        my $ev = $templates[rand @templates]->();
+        # replace one value, anywhere in the event, with a random one
+        my @slots;
+        my $walk;
+        $walk = sub {
+            my ($ref) = @_;
+            for my $k (ref $ref eq 'HASH' ? keys %$ref : 0 .. $#$ref) {
+                push @slots, [$ref, $k];
+                my $v = ref $ref eq 'HASH' ? $ref->{$k} : $ref->[$k];
+                $walk->($v) if ref $v eq 'HASH' || ref $v eq 'ARRAY';
+            }
+        };
+        $walk->($ev);
+        my ($ref, $k) = @{ $slots[rand @slots] };
+        my $v = $values[rand @values];
+        ref $ref eq 'HASH' ? ($ref->{$k} = $v) : ($ref->[$k] = $v);
+        $ref->{ 'extra' . $i } = 1 if ref $ref eq 'HASH' && rand() < 0.1;
+        $c->send({ %$ev, event_id => "evt_$i" });
+        $c->drain(0);
+    }
+    $c->drain(1);
+    for my $got (of_type('error', $c->events)) {
+        $n++;
+        push @bad, $got unless ref $got->{error} eq 'HASH' && defined $got->{error}{type}
+            && defined $got->{error}{message} && $got->{event_id} =~ /^event_/
+            && ($got->{error}{event_id} // '') =~ /^evt_\d+$/;
+    }
+    ok $m->alive, "300 mutated events (seed $seed): the mock is up";
+    ok $n > 50, "$n of them were refused";
+    is_deeply \@bad, [], 'each with an error of the GA shape';
+    $c->send({ type => 'session.update', session => bridge_session() });
+    ok $c->wait_for('session.updated'), 'and the session still answers';
+    $c->close;
+    is $m->stop, 0, 'exit 0';
+};
+
 subtest 'caps: a message over --max-message closes 1009, whole or in fragments' => sub {
     my $m = Voxanne::Test::Realtime->start(args => ['--max-message', '4096']);
     my $c = $m->connect;
