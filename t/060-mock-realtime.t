@@ -195,6 +195,11 @@ subtest 'session.update: the bridge\'s session, echoed whole; fields merge' => s
 
     my ($in) = $mock->wait_log(dir => 'in', type => 'session.update', event_id => 'evt_update_1');
     is $in->{session}{audio}{input}{format}{type}, 'audio/pcmu', 'the log has what the client sent';
+    my $mark = $mock->mark;
+    ok $mark > 0, 'a mark';
+    is_deeply [$mock->log(since => $mark, event_id => 'evt_update_1')], [], 'nothing of it after the mark';
+    $c->send({ type => 'session.update', event_id => 'evt_update_2', session => { type => 'realtime' } });
+    ok $mock->wait_log(since => $mark, event_id => 'evt_update_2'), 'what comes after it';
     $c->close;
 };
 
