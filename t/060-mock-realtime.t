@@ -123,6 +123,8 @@ subtest 'the upgrade: the path, the API key (401 before any upgrade), never logg
 
     my @up = $mock->wait_log(dir => 'upgrade', status => 101);
     ok @up, 'the upgrade is logged';
+    ok $mock->wait_log(dir => 'close', by => 'client', code => 1000, conn => $up[0]{conn}), 'the client\'s close';
+    ok $mock->wait_log(dir => 'closed', conn => $up[0]{conn}), 'the end of the connection';
     my @refused = $mock->log(dir => 'upgrade', status => 401);
     is_deeply [sort map { $_->{refused} } @refused], ['no key', 'wrong key', 'wrong key'], 'refusals logged with why';
 
@@ -456,6 +458,22 @@ subtest 'barge-in: speech cancels the response (turn_detected); truncate within,
     is_deeply [map { $_->{audio_end_ms} } @truncates[0 .. 2]], [$sent_ms + 200, $end, $sent_ms], 'the log records each truncate';
     my @refused = $m->log(dir => 'out', type => 'error');
     ok((grep { ($_->{error}{param} // '') eq 'audio_end_ms' } @refused), '... and the refusal');
+    $c->close;
+};
+
+subtest 'interrupt_response false: speech does not cancel; response.cancel names the response' => sub {
+    my $m = Voxanne::Test::Realtime->start(args => ['--reply-ms', '1500']);
+    my $c = session($m, vad => { interrupt_response => JSON::PP::false, create_response => JSON::PP::false });
+    $c->send({ type => 'response.create' });
+    my $created = $c->wait_for('response.created');
+    $c->append(ulaw_tone(200) . ulaw_silence(400));
+    my @ev = $c->wait_for('response.done');
+    ok of_type('input_audio_buffer.speech_started', @ev), 'speech_started';
+    is $ev[-1]{response}{status}, 'completed', 'the response plays out';
+    $c->send({ type => 'response.create' });
+    $c->wait_for('response.created');
+    $c->send({ type => 'response.cancel', response_id => $created->{response}{id} });
+    is $c->wait_for('error')->{error}{code}, 'response_cancel_not_active', 'cancel names a finished response: refused';
     $c->close;
 };
 
