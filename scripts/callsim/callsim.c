@@ -21,8 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/timerfd.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
@@ -31,13 +29,9 @@
 
 static int callsim_options(callsim_t *run, int argc, char **argv);
 static int callsim_usec(const char *s, lws_usec_t *usec);
-static char *callsim_read_file(const char *path, size_t *len);
 static void callsim_raise_nofile(callsim_t *run);
 static int callsim_context(callsim_t *run);
-static int callsim_clock_init(callsim_t *run);
-static int callsim_clock_callback(struct lws *wsi,
-    enum lws_callback_reasons reason, void *user, void *in, size_t len);
-static void callsim_clock_tick(callsim_t *run);
+static void callsim_clock_tick(tools_clock_t *clock);
 static void callsim_call_start(callsim_call_t *call);
 static void callsim_call_voice(callsim_http_t *h);
 static void callsim_call_advance(lws_sorted_usec_list_t *sul);
@@ -63,7 +57,7 @@ static volatile sig_atomic_t  callsim_interrupted;
 static const struct lws_protocols  callsim_protocols[] = {
     { "callsim-media", callsim_media_callback, 0, 4096, 0, NULL, 0 },
     { "callsim-curl", callsim_curl_callback, 0, 0, 0, NULL, 0 },
-    { "callsim-clock", callsim_clock_callback, 0, 0, 0, NULL, 0 },
+    { "callsim-clock", tools_clock_callback, 0, 0, 0, NULL, 0 },
     { NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
@@ -143,7 +137,7 @@ main(int argc, char **argv)
     }
 
     if (run.token_file) {
-        token = callsim_read_file(run.token_file, &len);
+        token = tools_read_file("callsim", run.token_file, &len);
         if (token == NULL) {
             return 2;
         }
@@ -217,7 +211,7 @@ main(int argc, char **argv)
         }
     }
 
-    callsim_clock_arm(&run, run.started);
+    tools_clock_arm(&run.clock, run.started);
 
     /* a call stuck past all its waits ends the run */
 
@@ -244,6 +238,7 @@ main(int argc, char **argv)
 
     run.elapsed = lws_now_usecs() - run.started;
     run.exiting = 1;
+    run.clock.stopped = 1;
 
 
     /* curl first: its sockets are lws descriptors */
@@ -427,8 +422,8 @@ callsim_options(callsim_t *run, int argc, char **argv)
 
         case CALLSIM_OPT_AUDIO:
             run->audio_file = optarg;
-            run->audio = (unsigned char *) callsim_read_file(optarg,
-                                                             &run->audio_len);
+            run->audio = (unsigned char *)
+                         tools_read_file("callsim", optarg, &run->audio_len);
             if (run->audio == NULL) {
                 return -1;
             }
@@ -618,50 +613,6 @@ callsim_usec(const char *s, lws_usec_t *usec)
 }
 
 
-static char *
-callsim_read_file(const char *path, size_t *len)
-{
-    char    *data;
-    long     size;
-    FILE    *f;
-
-    f = fopen(path, "rb");
-    if (f == NULL) {
-        fprintf(stderr, "callsim: %s: %s\n", path, strerror(errno));
-        return NULL;
-    }
-
-    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0
-        || fseek(f, 0, SEEK_SET) != 0)
-    {
-        fprintf(stderr, "callsim: %s: %s\n", path, strerror(errno));
-        fclose(f);
-        return NULL;
-    }
-
-    data = malloc(size + 1);
-    if (data == NULL) {
-        fprintf(stderr, "callsim: out of memory\n");
-        fclose(f);
-        return NULL;
-    }
-
-    if (fread(data, 1, size, f) != (size_t) size) {
-        fprintf(stderr, "callsim: %s: a short read\n", path);
-        free(data);
-        fclose(f);
-        return NULL;
-    }
-
-    fclose(f);
-
-    data[size] = '\0';
-    *len = size;
-
-    return data;
-}
-
-
 /* three descriptors a call at most: the stream, curl's socket, its dup */
 
 static void
@@ -720,7 +671,12 @@ callsim_context(callsim_t *run)
         return -1;
     }
 
-    if (callsim_clock_init(run) != 0) {
+    run->clock.tick = callsim_clock_tick;
+    run->clock.data = run;
+
+    if (tools_clock_init(&run->clock, run->vhost, "callsim-clock", "callsim")
+        != 0)
+    {
         return -1;
     }
 
@@ -736,91 +692,23 @@ callsim_lws_log(int level, const char *line)
 
 
 /*
- * The run's clock: one timer for every call's start, media, DTMF and
- * marks, run by the lws loop.  It is a timerfd that lws watches like
- * curl's sockets, not an lws timer: lws 4.1 polls with a timeout in whole
- * milliseconds rounded down, so each of its timers makes the loop spin
- * through the last partial millisecond before it, and a clock that fires
- * 50 times a second for each of hundreds of calls kept a core busy.  lws
- * timers still run the rare waits (curl's timeouts, a close after "stop",
- * the run's deadline).
+ * The run's clock (scripts/lib/tools.c) runs every call's start, media,
+ * DTMF and marks; lws timers run the rare waits (curl's timeouts, a close
+ * after "stop", the run's deadline).
  */
-
-static int
-callsim_clock_init(callsim_t *run)
-{
-    int               fd;
-    lws_adopt_desc_t  desc;
-
-    fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    if (fd == -1) {
-        fprintf(stderr, "callsim: timerfd_create() failed: %s\n",
-                strerror(errno));
-        return -1;
-    }
-
-    memset(&desc, 0, sizeof(lws_adopt_desc_t));
-    desc.vh = run->vhost;
-    desc.type = LWS_ADOPT_RAW_FILE_DESC;
-    desc.fd.filefd = fd;
-    desc.vh_prot_name = "callsim-clock";
-    desc.opaque = run;
-
-    run->clock = lws_adopt_descriptor_vhost_via_info(&desc);
-    if (run->clock == NULL) {
-        fprintf(stderr, "callsim: lws cannot watch the clock\n");
-        return -1;
-    }
-
-    run->clock_fd = fd;
-
-    return 0;
-}
-
-
-static int
-callsim_clock_callback(struct lws *wsi, enum lws_callback_reasons reason,
-    void *user, void *in, size_t len)
-{
-    uint64_t    n;
-    callsim_t  *run;
-
-    run = lws_get_opaque_user_data(wsi);
-
-    if (run == NULL) {
-        return 0;
-    }
-
-    if (reason == LWS_CALLBACK_RAW_CLOSE_FILE) {
-        run->clock = NULL;
-        return 0;
-    }
-
-    if (reason != LWS_CALLBACK_RAW_RX_FILE) {
-        return 0;
-    }
-
-    if (read(run->clock_fd, &n, sizeof(uint64_t)) != sizeof(uint64_t)) {
-        return 0;                               /* not yet, or re-armed */
-    }
-
-    callsim_clock_tick(run);
-
-    return 0;
-}
 
 
 /* what is due (or due within CALLSIM_EARLY) now, and when next */
 
 static void
-callsim_clock_tick(callsim_t *run)
+callsim_clock_tick(tools_clock_t *clock)
 {
     unsigned         i;
+    callsim_t       *run;
     lws_usec_t       now, next;
     callsim_call_t  *call;
 
-    run->clock_at = 0;
-
+    run = clock->data;
     now = lws_now_usecs();
     next = 0;
 
@@ -847,38 +735,8 @@ callsim_clock_tick(callsim_t *run)
     }
 
     if (next) {
-        callsim_clock_arm(run, next);
+        tools_clock_arm(&run->clock, next);
     }
-}
-
-
-void
-callsim_clock_arm(callsim_t *run, lws_usec_t due)
-{
-    lws_usec_t         delay;
-    struct itimerspec  its;
-
-    if (run->exiting || run->clock == NULL
-        || (run->clock_at && run->clock_at <= due))
-    {
-        return;
-    }
-
-    delay = due - lws_now_usecs();
-
-    if (delay < 1) {
-        delay = 1;                              /* 0 would disarm it */
-    }
-
-    memset(&its, 0, sizeof(struct itimerspec));
-    its.it_value.tv_sec = delay / LWS_US_PER_SEC;
-    its.it_value.tv_nsec = (delay % LWS_US_PER_SEC) * 1000;
-
-    if (timerfd_settime(run->clock_fd, 0, &its, NULL) != 0) {
-        return;
-    }
-
-    run->clock_at = due;
 }
 
 

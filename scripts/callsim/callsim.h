@@ -19,6 +19,8 @@
 #include <curl/curl.h>
 #include <libwebsockets.h>
 
+#include "tools.h"
+
 
 #define CALLSIM_VERSION        "0.1.0"
 
@@ -253,9 +255,7 @@ struct callsim_s {
     struct lws_vhost          *vhost;
     CURLM                     *multi;
     lws_sorted_usec_list_t     sul_curl;
-    struct lws                *clock;              /* on a timerfd */
-    int                        clock_fd;
-    lws_usec_t                 clock_at;           /* when it fires */
+    tools_clock_t              clock;
     lws_sorted_usec_list_t     sul_deadline;
 
     callsim_call_t            *call;
@@ -272,7 +272,6 @@ struct callsim_s {
 void callsim_call_error(callsim_call_t *call, const char *fmt, ...)
     __attribute__ ((format (printf, 2, 3)));
 void callsim_call_next(callsim_call_t *call);
-void callsim_clock_arm(callsim_t *run, lws_usec_t due);
 
 /* callsim_http.c */
 int callsim_http_init(callsim_t *run);

@@ -44,7 +44,6 @@ static int callsim_media_json(callsim_call_t *call, json_t *msg);
 static int callsim_media_send(callsim_call_t *call, const char *data,
     size_t len, unsigned chunk, unsigned stop);
 static void callsim_media_ended(callsim_call_t *call);
-static unsigned char callsim_ulaw(int sample);
 
 
 static unsigned char  callsim_tone[CALLSIM_TONE];
@@ -60,7 +59,7 @@ callsim_media_init(callsim_t *run)
 
     for (i = 0; i < CALLSIM_TONE; i++) {
         s = 8192.0 * sin(2.0 * M_PI * 440.0 * i / 8000.0);
-        callsim_tone[i] = callsim_ulaw((int) lrint(s));
+        callsim_tone[i] = tools_ulaw((int) lrint(s));
     }
 
     if (run->audio == NULL) {
@@ -69,41 +68,6 @@ callsim_media_init(callsim_t *run)
     }
 
     return 0;
-}
-
-
-/*
- * G.711 mu-law: add the bias of 33 (132 scaled by 4), find the segment of
- * the highest set bit, keep four bits after it, invert everything
- */
-
-static unsigned char
-callsim_ulaw(int sample)
-{
-    int  sign, exponent, mantissa, mask;
-
-    sign = 0;
-
-    if (sample < 0) {
-        sign = 0x80;
-        sample = -sample;
-    }
-
-    if (sample > 32635) {
-        sample = 32635;
-    }
-
-    sample += 0x84;
-
-    exponent = 7;
-
-    for (mask = 0x4000; (sample & mask) == 0 && exponent > 0; mask >>= 1) {
-        exponent--;
-    }
-
-    mantissa = (sample >> (exponent + 3)) & 0x0f;
-
-    return (unsigned char) ~(sign | (exponent << 4) | mantissa);
 }
 
 
@@ -539,7 +503,7 @@ callsim_media_start(callsim_call_t *call)
     call->play_end = call->t0;
     call->next_due = call->t0;
 
-    callsim_clock_arm(run, call->t0);
+    tools_clock_arm(&run->clock, call->t0);
 
     return 0;
 }
@@ -769,7 +733,7 @@ callsim_media_receive(callsim_call_t *call, const char *data, size_t len)
 
             if (call->next_due == 0 || m->due < call->next_due) {
                 call->next_due = m->due;
-                callsim_clock_arm(call->run, m->due);
+                tools_clock_arm(&call->run->clock, m->due);
             }
         }
 
