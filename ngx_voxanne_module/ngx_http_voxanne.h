@@ -23,6 +23,10 @@
 #include "ngx_http_voxanne_token.h"
 #include "ngx_http_voxanne_ws.h"
 #include "ngx_http_voxanne_stream_msg.h"
+#include "ngx_http_voxanne_vapi_msg.h"
+#include "ngx_http_voxanne_db.h"
+#include "ngx_http_voxanne_journal.h"
+#include "ngx_http_voxanne_spool.h"
 #include "ngx_http_voxanne_rt_msg.h"
 #include "ngx_http_voxanne_wsc.h"
 
@@ -35,6 +39,9 @@ typedef enum {
     NGX_HTTP_VOXANNE_ACTION_VOICEMAIL,
     NGX_HTTP_VOXANNE_ACTION_DIAL
 } ngx_http_voxanne_action_e;
+
+
+typedef struct ngx_http_voxanne_vapi_s  ngx_http_voxanne_vapi_t;
 
 
 typedef struct {
@@ -90,6 +97,7 @@ typedef struct {
     ngx_http_voxanne_limit_t    limit;         /* key: the tenant name */
     ngx_http_voxanne_limit_t    caller_limit;  /* key: name "/" From */
     ngx_http_voxanne_agent_t    agent;
+    ngx_http_voxanne_vapi_t    *vapi;          /* vapi_auth, vapi_assistant */
     void                       *counters;      /* in the session zone */
 } ngx_http_voxanne_tenant_t;
 
@@ -102,6 +110,8 @@ typedef struct {
     ngx_str_t                   calls_name;
     size_t                      calls_size;
     time_t                      stream_timeout;
+    ngx_http_voxanne_db_conf_t  db;            /* voxanne_db */
+    ngx_http_voxanne_spool_conf_t  spool;      /* voxanne_spool */
 } ngx_http_voxanne_main_conf_t;
 
 
@@ -110,16 +120,29 @@ typedef enum {
     NGX_HTTP_VOXANNE_ROUTE_VOICE,
     NGX_HTTP_VOXANNE_ROUTE_STREAM_ENDED,
     NGX_HTTP_VOXANNE_ROUTE_STATUS,
-    NGX_HTTP_VOXANNE_ROUTE_RECORDING
+    NGX_HTTP_VOXANNE_ROUTE_RECORDING,
+    NGX_HTTP_VOXANNE_ROUTE_VAPI
 } ngx_http_voxanne_route_e;
+
+
+/*
+ * The tenant and the call a request serves, from its context, whose type
+ * depends on its location (a webhook route, a media stream): for the
+ * variables.
+ */
+
+typedef void (*ngx_http_voxanne_call_pt)(ngx_http_request_t *r,
+    ngx_http_voxanne_tenant_t **tenant, ngx_str_t **call_sid);
 
 
 typedef struct {
     ngx_uint_t                  route;         /* ngx_http_voxanne_route_e */
+    ngx_http_voxanne_call_pt    call;          /* NULL: not a call's */
     ngx_str_t                   tenant_name;   /* route tenant=NAME */
     ngx_http_voxanne_tenant_t  *tenant;
     size_t                      body_max;
     ngx_http_core_loc_conf_t   *clcf;          /* of a route's location */
+    ngx_str_t                   name;          /* a route's, for its logs */
     size_t                      ws_max_message;
     ngx_msec_t                  ws_idle_timeout;
 
@@ -141,6 +164,10 @@ extern ngx_module_t  ngx_http_voxanne_module;
 #include "ngx_http_voxanne_tenant.h"
 #include "ngx_http_voxanne_agent.h"
 #include "ngx_http_voxanne_health.h"
+#include "ngx_http_voxanne_body.h"
+#include "ngx_http_voxanne_tools.h"
+#include "ngx_http_voxanne_vapi.h"
+#include "ngx_http_voxanne_store.h"
 #include "ngx_http_voxanne_twilio.h"
 #include "ngx_http_voxanne_media.h"
 #include "ngx_http_voxanne_bridge.h"

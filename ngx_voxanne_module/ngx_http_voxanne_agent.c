@@ -20,6 +20,10 @@
 #define NGX_HTTP_VOXANNE_AGENT_FILE_MAX  65536  /* instructions */
 #define NGX_HTTP_VOXANNE_AGENT_TEXT_MAX  1024   /* a greeting */
 
+#define NGX_HTTP_VOXANNE_TOOL_TIME       0x01   /* a bit a tool */
+#define NGX_HTTP_VOXANNE_TOOL_END_CALL   0x02
+#define NGX_HTTP_VOXANNE_TOOL_TRANSFER   0x04
+
 
 typedef struct {
     ngx_str_t                      name;
@@ -481,4 +485,23 @@ ngx_http_voxanne_agent_chars(ngx_str_t *s, size_t max, char *allowed)
     }
 
     return 1;
+}
+
+
+/* whether the tenant gave the agent this tool */
+
+ngx_uint_t
+ngx_http_voxanne_agent_tool(ngx_http_voxanne_agent_t *a, ngx_str_t *name)
+{
+    ngx_http_voxanne_agent_tool_t  *tool;
+
+    for (tool = ngx_http_voxanne_agent_tools_all; tool->bit; tool++) {
+        if (tool->name.len == name->len
+            && ngx_strncmp(tool->name.data, name->data, name->len) == 0)
+        {
+            return (a->tools & tool->bit) != 0;
+        }
+    }
+
+    return 0;
 }

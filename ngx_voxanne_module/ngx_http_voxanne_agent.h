@@ -13,17 +13,11 @@
 #include <ngx_http.h>
 
 
-/* the tools a tenant may give the realtime agent, a bit each */
-
-#define NGX_HTTP_VOXANNE_TOOL_TIME      0x01    /* get_current_time */
-#define NGX_HTTP_VOXANNE_TOOL_END_CALL  0x02    /* end_call */
-#define NGX_HTTP_VOXANNE_TOOL_TRANSFER  0x04    /* transfer_to_human */
-
-
 /*
  * The directives of a voxanne_tenant block that set its agent (the
  * tenant.c table calls them), init() when the block opens and done() once
  * it is parsed: the session.update and the greeting's response.create.
+ * tool() is whether the tenant gave the agent a tool of that name.
  */
 
 char *ngx_http_voxanne_agent_type(ngx_conf_t *cf, ngx_http_voxanne_tenant_t *t,
@@ -43,6 +37,8 @@ char *ngx_http_voxanne_agent_tools(ngx_conf_t *cf,
 void ngx_http_voxanne_agent_init(ngx_http_voxanne_agent_t *agent);
 char *ngx_http_voxanne_agent_done(ngx_conf_t *cf,
     ngx_http_voxanne_tenant_t *t);
+ngx_uint_t ngx_http_voxanne_agent_tool(ngx_http_voxanne_agent_t *a,
+    ngx_str_t *name);
 
 
 #endif /* _NGX_HTTP_VOXANNE_AGENT_H_INCLUDED_ */

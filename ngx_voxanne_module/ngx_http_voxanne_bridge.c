@@ -37,6 +37,7 @@
 #define NGX_HTTP_VOXANNE_BRIDGE_OUT          16384  /* the provider's output */
 #define NGX_HTTP_VOXANNE_BRIDGE_KEY_MAX      4096
 #define NGX_HTTP_VOXANNE_BRIDGE_FRAME        256    /* JSON around a payload */
+#define NGX_HTTP_VOXANNE_BRIDGE_TOOL_POOL    1024
 
 
 typedef enum {
@@ -44,6 +45,16 @@ typedef enum {
     NGX_HTTP_VOXANNE_BRIDGE_OPEN,
     NGX_HTTP_VOXANNE_BRIDGE_FAILED
 } ngx_http_voxanne_bridge_state_e;
+
+
+/* a function call of the model's, run by ngx_http_voxanne_tools.c */
+
+typedef struct {
+    ngx_http_voxanne_tool_call_t   tc;        /* first: tc.data is not used */
+    ngx_queue_t                    queue;     /* the bridge's, while waiting */
+    ngx_http_voxanne_bridge_t     *bridge;    /* NULL once the call ended */
+    ngx_str_t                      call_id;
+} ngx_http_voxanne_bridge_tool_t;
 
 
 struct ngx_http_voxanne_bridge_s {
@@ -69,6 +80,8 @@ struct ngx_http_voxanne_bridge_s {
     uint64_t                       played;      /* ms, from mark echoes */
     size_t                         delta_off;   /* a delta sent in part */
     ngx_uint_t                     item_done;   /* its audio has all come */
+
+    ngx_queue_t                    tools;     /* waiting for a result */
 
     ngx_uint_t                     deltas;
     ngx_uint_t                     barge_ins;
@@ -97,6 +110,10 @@ static ngx_int_t ngx_http_voxanne_bridge_barge_in(
     ngx_http_voxanne_bridge_t *b);
 static void ngx_http_voxanne_bridge_function(ngx_http_voxanne_bridge_t *b,
     ngx_http_voxanne_rt_msg_t *msg);
+static void ngx_http_voxanne_bridge_tool_done(
+    ngx_http_voxanne_tool_call_t *tc);
+static void ngx_http_voxanne_bridge_tool_output(ngx_http_voxanne_bridge_t *b,
+    ngx_http_voxanne_bridge_tool_t *bt);
 static ngx_int_t ngx_http_voxanne_bridge_send(ngx_http_voxanne_bridge_t *b,
     ngx_str_t *text);
 static void ngx_http_voxanne_bridge_fail(ngx_http_voxanne_bridge_t *b,
@@ -126,12 +143,6 @@ static ngx_http_voxanne_wsc_handlers_t  ngx_http_voxanne_bridge_handlers = {
     ngx_http_voxanne_bridge_message,
     ngx_http_voxanne_bridge_provider_drained,
     ngx_http_voxanne_bridge_closed
-};
-
-
-static const char  *ngx_http_voxanne_weekdays[] = {
-    "Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
-    "Saturday"
 };
 
 
@@ -397,6 +408,8 @@ ngx_http_voxanne_bridge_start(ngx_http_request_t *r,
     b->media = ctx;
     b->agent = &ctx->tenant->agent;
 
+    ngx_queue_init(&b->tools);
+
     b->early = ngx_alloc(NGX_HTTP_VOXANNE_BRIDGE_EARLY, r->connection->log);
     if (b->early == NULL) {
         return NGX_ERROR;
@@ -625,6 +638,19 @@ ngx_http_voxanne_bridge_drained(ngx_http_voxanne_bridge_t *b)
 void
 ngx_http_voxanne_bridge_end(ngx_http_voxanne_bridge_t *b)
 {
+    ngx_queue_t                     *q;
+    ngx_http_voxanne_bridge_tool_t  *bt;
+
+    /* a tool still running finishes on its own, and frees its pool */
+
+    while (!ngx_queue_empty(&b->tools)) {
+        q = ngx_queue_head(&b->tools);
+        ngx_queue_remove(q);
+
+        bt = ngx_queue_data(q, ngx_http_voxanne_bridge_tool_t, queue);
+        bt->bridge = NULL;
+    }
+
     if (b->wsc) {
         ngx_http_voxanne_wsc_close(b->wsc, NGX_HTTP_VOXANNE_WS_NORMAL);
         b->wsc = NULL;
@@ -948,54 +974,159 @@ ngx_http_voxanne_bridge_barge_in(ngx_http_voxanne_bridge_t *b)
 
 
 /*
- * A function call: get_current_time answers from the tenant's time zone;
- * the other tools get no handler yet and say so, so that the model goes
- * on talking rather than waiting.
+ * A function call: the tools the tenant gave the agent run through
+ * ngx_http_voxanne_tools.c, each in a pool of its own; a tool that waits
+ * (NGX_AGAIN) keeps it until its result comes, and outlives the call if it
+ * must.  The result goes back as a function_call_output, then a
+ * response.create, so that the model speaks again.
  */
 
 static void
 ngx_http_voxanne_bridge_function(ngx_http_voxanne_bridge_t *b,
     ngx_http_voxanne_rt_msg_t *msg)
 {
-    u_char                     *p;
-    ngx_str_t                   text;
-    ngx_http_voxanne_tm_t       tm;
-    ngx_http_voxanne_tenant_t  *t;
-    u_char                      buf[NGX_HTTP_VOXANNE_BRIDGE_FRAME * 2];
+    ngx_int_t                         rc;
+    ngx_pool_t                       *pool;
+    ngx_uint_t                        enabled;
+    ngx_http_voxanne_bridge_tool_t   *bt;
 
-    t = b->media->tenant;
+    enabled = ngx_http_voxanne_agent_tool(b->agent, &msg->name);
 
     ngx_log_error(NGX_LOG_INFO, b->request->connection->log, 0,
-                  "voxanne: realtime: call %V: function call \"%V\"",
-                  &b->media->call_sid, &msg->name);
+                  "voxanne: realtime: call %V: function call \"%V\"%s",
+                  &b->media->call_sid, &msg->name,
+                  enabled ? "" : ", not a tool of the tenant's");
 
-    p = ngx_sprintf(buf, "{\"type\":\"conversation.item.create\","
-                         "\"item\":{\"type\":\"function_call_output\","
-                         "\"call_id\":\"%V\",\"output\":\"", &msg->call_id);
+    pool = ngx_create_pool(NGX_HTTP_VOXANNE_BRIDGE_TOOL_POOL,
+                           ngx_cycle->log);
+    if (pool == NULL) {
+        return;
+    }
 
-    if ((t->agent.tools & NGX_HTTP_VOXANNE_TOOL_TIME)
-        && msg->name.len == sizeof("get_current_time") - 1
-        && ngx_strncmp(msg->name.data, "get_current_time", msg->name.len)
-           == 0)
+    bt = ngx_pcalloc(pool, sizeof(ngx_http_voxanne_bridge_tool_t));
+    if (bt == NULL) {
+        ngx_destroy_pool(pool);
+        return;
+    }
+
+    bt->bridge = b;
+    bt->call_id.len = msg->call_id.len;
+    bt->call_id.data = ngx_pstrdup(pool, &msg->call_id);
+
+    bt->tc.tenant = b->media->tenant;
+    bt->tc.name.len = msg->name.len;
+    bt->tc.name.data = ngx_pstrdup(pool, &msg->name);
+    bt->tc.pool = pool;
+    bt->tc.done = ngx_http_voxanne_bridge_tool_done;
+
+    /* the call's log, without the request's context: the tool may outlive */
+
+    bt->tc.log = ngx_palloc(pool, sizeof(ngx_log_t));
+
+    if (bt->call_id.data == NULL || bt->tc.name.data == NULL
+        || bt->tc.log == NULL)
     {
-        ngx_http_voxanne_tz_local(&t->tz, ngx_time(), &tm);
+        ngx_destroy_pool(pool);
+        return;
+    }
 
-        p = ngx_sprintf(p, "%s %04i-%02ui-%02ui %02ui:%02ui (%V)",
-                        ngx_http_voxanne_weekdays[tm.wday], tm.year,
-                        tm.month, tm.mday, tm.minute / 60, tm.minute % 60,
-                        &t->timezone);
+    *bt->tc.log = *b->request->connection->log;
+    bt->tc.log->handler = NULL;
+    bt->tc.log->data = NULL;
+    pool->log = bt->tc.log;
+
+    if (!enabled) {
+        ngx_str_set(&bt->tc.result,
+                    "This tool is not available on this line.");
+        bt->tc.failed = 1;
+        rc = NGX_OK;
 
     } else {
-        p = ngx_sprintf(p, "This tool is not available on this line.");
+        bt->tc.arguments = json_loadb((char *) msg->arguments.data,
+                                      msg->arguments.len, 0, NULL);
+
+        if (!json_is_object(bt->tc.arguments)) {
+            json_decref(bt->tc.arguments);
+            bt->tc.arguments = json_object();
+        }
+
+        rc = ngx_http_voxanne_tool_run(&bt->tc);
     }
 
-    text.data = buf;
-    text.len = ngx_sprintf(p, "\"}}") - buf;
-
-    if (ngx_http_voxanne_bridge_send(b, &text) == NGX_OK) {
-        ngx_str_set(&text, "{\"type\":\"response.create\"}");
-        (void) ngx_http_voxanne_bridge_send(b, &text);
+    if (rc == NGX_AGAIN) {
+        ngx_queue_insert_tail(&b->tools, &bt->queue);
+        return;
     }
+
+    if (rc != NGX_OK) {
+        ngx_str_set(&bt->tc.result, "The tool failed.");
+        bt->tc.failed = 1;
+    }
+
+    ngx_http_voxanne_bridge_tool_output(b, bt);
+}
+
+
+static void
+ngx_http_voxanne_bridge_tool_done(ngx_http_voxanne_tool_call_t *tc)
+{
+    ngx_http_voxanne_bridge_tool_t *bt = (ngx_http_voxanne_bridge_tool_t *) tc;
+
+    if (bt->bridge == NULL) {
+        json_decref(tc->arguments);
+        ngx_destroy_pool(tc->pool);
+        return;
+    }
+
+    ngx_queue_remove(&bt->queue);
+
+    ngx_http_voxanne_bridge_tool_output(bt->bridge, bt);
+}
+
+
+/* the result to the model (JSON-escaped: it is the tool's text), and free */
+
+static void
+ngx_http_voxanne_bridge_tool_output(ngx_http_voxanne_bridge_t *b,
+    ngx_http_voxanne_bridge_tool_t *bt)
+{
+    char       *text;
+    json_t     *item;
+    ngx_str_t   s;
+
+    json_decref(bt->tc.arguments);
+
+    item = json_pack("{s:s, s:{s:s, s:s%, s:s%}}",
+                     "type", "conversation.item.create",
+                     "item", "type", "function_call_output",
+                     "call_id", bt->call_id.data, bt->call_id.len,
+                     "output", bt->tc.result.data, bt->tc.result.len);
+
+    text = item ? json_dumps(item, JSON_COMPACT) : NULL;
+
+    json_decref(item);
+    ngx_destroy_pool(bt->tc.pool);
+
+    if (b->state != NGX_HTTP_VOXANNE_BRIDGE_OPEN) {
+        free(text);
+        return;
+    }
+
+    if (text == NULL) {
+        ngx_http_voxanne_bridge_fail(b, NGX_HTTP_VOXANNE_WSC_PROTOCOL,
+                                     "a tool's result is not UTF-8");
+        return;
+    }
+
+    s.data = (u_char *) text;
+    s.len = ngx_strlen(text);
+
+    if (ngx_http_voxanne_bridge_send(b, &s) == NGX_OK) {
+        ngx_str_set(&s, "{\"type\":\"response.create\"}");
+        (void) ngx_http_voxanne_bridge_send(b, &s);
+    }
+
+    free(text);
 }
 
 

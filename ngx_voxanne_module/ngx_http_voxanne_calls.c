@@ -529,6 +529,13 @@ ngx_http_voxanne_calls_report(ngx_shm_zone_t *shm_zone, ngx_str_t *tenant,
 }
 
 
+/* the voice webhook's decisions, ngx_http_voxanne_outcome_e */
+
+char  *ngx_http_voxanne_call_outcomes[] = {
+    "connected", "after_hours", "busy", "limited", "fallback"
+};
+
+
 /* the closes the metrics count; the last entry stands for any other */
 
 ngx_uint_t  ngx_http_voxanne_ws_close_codes[] = {

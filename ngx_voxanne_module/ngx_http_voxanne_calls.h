@@ -53,7 +53,7 @@ typedef enum {
 
 /* webhooks per tenant, route (ngx_http_voxanne_route_e) and result */
 
-#define NGX_HTTP_VOXANNE_ROUTES  5
+#define NGX_HTTP_VOXANNE_ROUTES  6
 
 typedef enum {
     NGX_HTTP_VOXANNE_RESULT_OK = 0,
@@ -71,6 +71,11 @@ typedef enum {
     NGX_HTTP_VOXANNE_UNKNOWN_NUMBERS,
     NGX_HTTP_VOXANNE_WS_FRAMES_IN,
     NGX_HTTP_VOXANNE_WS_FRAMES_OUT,
+    NGX_HTTP_VOXANNE_STORE_WRITTEN,      /* the call path's writes */
+    NGX_HTTP_VOXANNE_STORE_SPOOLED,
+    NGX_HTTP_VOXANNE_STORE_REPLAYED,
+    NGX_HTTP_VOXANNE_STORE_FAILED,
+    NGX_HTTP_VOXANNE_STORE_LOST,
     NGX_HTTP_VOXANNE_CLOSE_CODES,        /* the first of the close codes */
     NGX_HTTP_VOXANNE_RT_DROPPED = NGX_HTTP_VOXANNE_CLOSE_CODES + 9,
     NGX_HTTP_VOXANNE_RT_FAILURES,        /* the first of the 10 causes */
@@ -146,6 +151,7 @@ typedef struct {
 
 
 extern ngx_str_t   ngx_http_voxanne_call_statuses[];
+extern char       *ngx_http_voxanne_call_outcomes[];
 extern ngx_uint_t  ngx_http_voxanne_ws_close_codes[];
 
 

@@ -14,6 +14,7 @@
 
 
 ngx_int_t ngx_http_voxanne_health_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_voxanne_health_live_handler(ngx_http_request_t *r);
 
 
 #endif /* _NGX_HTTP_VOXANNE_HEALTH_H_INCLUDED_ */

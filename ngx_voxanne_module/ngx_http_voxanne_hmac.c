@@ -11,38 +11,15 @@
 #include "ngx_http_voxanne_hmac.h"
 
 
-static EVP_MAC_CTX *ngx_http_voxanne_key_ctx(EVP_MAC *mac, char *digest,
-    u_char *secret, size_t len);
-
-
 /* NGX_ERROR for an empty secret or when libcrypto fails */
 
 ngx_int_t
 ngx_http_voxanne_key_init(ngx_http_voxanne_key_t *key, u_char *secret,
     size_t len)
 {
-    EVP_MAC  *mac;
-
-    key->sha1 = NULL;
-    key->sha256 = NULL;
-
-    if (len == 0) {
-        return NGX_ERROR;
-    }
-
-    mac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL);
-    if (mac == NULL) {
-        return NGX_ERROR;
-    }
-
-    key->sha1 = ngx_http_voxanne_key_ctx(mac, OSSL_DIGEST_NAME_SHA1, secret,
-                                         len);
-    key->sha256 = ngx_http_voxanne_key_ctx(mac, OSSL_DIGEST_NAME_SHA2_256,
-                                           secret, len);
-
-    /* each context holds its own reference to the MAC */
-
-    EVP_MAC_free(mac);
+    key->sha1 = ngx_http_voxanne_hmac_ctx(OSSL_DIGEST_NAME_SHA1, secret, len);
+    key->sha256 = ngx_http_voxanne_hmac_ctx(OSSL_DIGEST_NAME_SHA2_256, secret,
+                                            len);
 
     if (key->sha1 == NULL || key->sha256 == NULL) {
         ngx_http_voxanne_key_free(key);
@@ -81,14 +58,33 @@ ngx_http_voxanne_hmac(EVP_MAC_CTX *ctx, u_char *msg, size_t len, u_char *md,
 }
 
 
-static EVP_MAC_CTX *
-ngx_http_voxanne_key_ctx(EVP_MAC *mac, char *digest, u_char *secret,
-    size_t len)
+/*
+ * A context keyed with the secret for HMAC with the digest (an OpenSSL
+ * name, OSSL_DIGEST_NAME_*), or NULL for an empty secret or when libcrypto
+ * fails.
+ */
+
+EVP_MAC_CTX *
+ngx_http_voxanne_hmac_ctx(char *digest, u_char *secret, size_t len)
 {
+    EVP_MAC      *mac;
     OSSL_PARAM    params[2];
     EVP_MAC_CTX  *ctx;
 
+    if (len == 0) {
+        return NULL;
+    }
+
+    mac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL);
+    if (mac == NULL) {
+        return NULL;
+    }
+
+    /* the context holds its own reference to the MAC */
+
     ctx = EVP_MAC_CTX_new(mac);
+    EVP_MAC_free(mac);
+
     if (ctx == NULL) {
         return NULL;
     }

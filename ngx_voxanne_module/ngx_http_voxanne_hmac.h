@@ -29,6 +29,8 @@ typedef struct {
 
 ngx_int_t ngx_http_voxanne_key_init(ngx_http_voxanne_key_t *key,
     u_char *secret, size_t len);
+EVP_MAC_CTX *ngx_http_voxanne_hmac_ctx(char *digest, u_char *secret,
+    size_t len);
 void ngx_http_voxanne_key_free(ngx_http_voxanne_key_t *key);
 ngx_int_t ngx_http_voxanne_hmac(EVP_MAC_CTX *ctx, u_char *msg, size_t len,
     u_char *md, size_t size, size_t *mdlen);

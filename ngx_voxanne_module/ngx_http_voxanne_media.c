@@ -27,6 +27,8 @@
 
 
 static ngx_int_t ngx_http_voxanne_media_handler(ngx_http_request_t *r);
+static void ngx_http_voxanne_media_call(ngx_http_request_t *r,
+    ngx_http_voxanne_tenant_t **tenant, ngx_str_t **call_sid);
 static ngx_int_t ngx_http_voxanne_media_handshake(ngx_http_request_t *r,
     ngx_http_voxanne_tenant_t **tp, ngx_str_t *key);
 static ngx_int_t ngx_http_voxanne_media_upgrade(ngx_http_request_t *r,
@@ -68,6 +70,7 @@ ngx_http_voxanne_media_stream(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     clcf->handler = ngx_http_voxanne_media_handler;
     vlcf->media = 1;
+    vlcf->call = ngx_http_voxanne_media_call;
 
     return NGX_CONF_OK;
 }
@@ -841,6 +844,11 @@ ngx_http_voxanne_media_start(ngx_http_request_t *r,
                   "voxanne: media: call %V tenant \"%V\": stream %V started",
                   &ctx->call_sid, &ctx->tenant->name, &ctx->stream_sid);
 
+    ngx_http_voxanne_store_event(r, ctx->tenant, &ctx->call_sid,
+                                 "stream:start", "stream", "{ss%}",
+                                 "stream_sid", ctx->stream_sid.data,
+                                 ctx->stream_sid.len);
+
     if (ngx_http_voxanne_bridge_start(r, ctx) == NGX_ERROR) {
         ngx_http_voxanne_media_close(r, ctx, NGX_HTTP_VOXANNE_WS_INTERNAL,
                                      "no agent");
@@ -1052,7 +1060,7 @@ static void
 ngx_http_voxanne_media_finish(ngx_http_request_t *r,
     ngx_http_voxanne_media_ctx_t *ctx)
 {
-    ngx_uint_t                     ended;
+    ngx_uint_t                     ended, failed;
     ngx_http_voxanne_main_conf_t  *vmcf;
 
     vmcf = ngx_http_get_module_main_conf(r, ngx_http_voxanne_module);
@@ -1064,12 +1072,21 @@ ngx_http_voxanne_media_finish(ngx_http_request_t *r,
 
         /* an end without "stop" or a close 1000 is a failure */
 
+        failed = !ctx->stopped
+                 && ctx->close_code != NGX_HTTP_VOXANNE_WS_NORMAL;
+
         (void) ngx_http_voxanne_calls_end(vmcf->calls, &ctx->tenant->name,
-                                          &ctx->call_sid,
-                                          !ctx->stopped
-                                          && ctx->close_code
-                                             != NGX_HTTP_VOXANNE_WS_NORMAL,
-                                          &ended);
+                                          &ctx->call_sid, failed, &ended);
+
+        ngx_http_voxanne_store_event(r, ctx->tenant, &ctx->call_sid,
+                                     "stream:end", "stream",
+                                     "{sIsbsIsIsI}",
+                                     "close", (json_int_t) ctx->close_code,
+                                     "failed", (int) failed,
+                                     "media", (json_int_t) ctx->stats.media,
+                                     "marks", (json_int_t) ctx->stats.marks,
+                                     "played",
+                                     (json_int_t) ctx->stats.played);
     }
 
 
@@ -1087,4 +1104,17 @@ ngx_http_voxanne_media_finish(ngx_http_request_t *r,
     r->write_event_handler = ngx_http_request_empty_handler;
 
     ngx_http_finalize_request(r, NGX_DONE);
+}
+
+
+static void
+ngx_http_voxanne_media_call(ngx_http_request_t *r,
+    ngx_http_voxanne_tenant_t **tenant, ngx_str_t **call_sid)
+{
+    ngx_http_voxanne_media_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_voxanne_module);
+
+    *tenant = ctx->tenant;
+    *call_sid = &ctx->call_sid;
 }

@@ -30,12 +30,8 @@ static ngx_uint_t ngx_http_voxanne_metrics_nodes(ngx_rbtree_t *tree);
 static char *ngx_http_voxanne_status_state(ngx_http_voxanne_call_t *call);
 
 
-static char  *ngx_http_voxanne_outcomes[] = {
-    "connected", "after_hours", "busy", "limited", "fallback"
-};
-
 static char  *ngx_http_voxanne_routes[] = {
-    "", "voice", "stream-ended", "status", "recording"
+    "", "voice", "stream-ended", "status", "recording", "vapi"
 };
 
 static char  *ngx_http_voxanne_results[] = {
@@ -258,7 +254,7 @@ ngx_http_voxanne_metrics_handler(ngx_http_request_t *r)
         for (i = 0; i < NGX_HTTP_VOXANNE_OUTCOMES; i++) {
             p = ngx_sprintf(p, "voxanne_calls_total{tenant=\"%V\","
                                "outcome=\"%s\"} %uA\n",
-                            &t->sn.str, ngx_http_voxanne_outcomes[i],
+                            &t->sn.str, ngx_http_voxanne_call_outcomes[i],
                             t->outcomes[i]);
         }
     }
@@ -298,12 +294,23 @@ ngx_http_voxanne_metrics_handler(ngx_http_request_t *r)
                        "# TYPE voxanne_ws_frames_total counter\n"
                        "voxanne_ws_frames_total{direction=\"in\"} %uA\n"
                        "voxanne_ws_frames_total{direction=\"out\"} %uA\n"
+                       "# TYPE voxanne_store_writes_total counter\n"
+                       "voxanne_store_writes_total{result=\"written\"} %uA\n"
+                       "voxanne_store_writes_total{result=\"spooled\"} %uA\n"
+                       "voxanne_store_writes_total{result=\"replayed\"} %uA\n"
+                       "voxanne_store_writes_total{result=\"failed\"} %uA\n"
+                       "voxanne_store_writes_total{result=\"lost\"} %uA\n"
                        "# TYPE voxanne_ws_close_total counter\n",
                     ctx->sh->counters[NGX_HTTP_VOXANNE_SIGNATURE_FAILURES],
                     ctx->sh->counters[NGX_HTTP_VOXANNE_RATE_LIMITED],
                     ctx->sh->counters[NGX_HTTP_VOXANNE_UNKNOWN_NUMBERS],
                     ctx->sh->counters[NGX_HTTP_VOXANNE_WS_FRAMES_IN],
-                    ctx->sh->counters[NGX_HTTP_VOXANNE_WS_FRAMES_OUT]);
+                    ctx->sh->counters[NGX_HTTP_VOXANNE_WS_FRAMES_OUT],
+                    ctx->sh->counters[NGX_HTTP_VOXANNE_STORE_WRITTEN],
+                    ctx->sh->counters[NGX_HTTP_VOXANNE_STORE_SPOOLED],
+                    ctx->sh->counters[NGX_HTTP_VOXANNE_STORE_REPLAYED],
+                    ctx->sh->counters[NGX_HTTP_VOXANNE_STORE_FAILED],
+                    ctx->sh->counters[NGX_HTTP_VOXANNE_STORE_LOST]);
 
     for (i = 0; ngx_http_voxanne_ws_close_codes[i]; i++) {
         p = ngx_sprintf(p, "voxanne_ws_close_total{code=\"%ui\"} %uA\n",
@@ -338,7 +345,6 @@ ngx_http_voxanne_metrics_send(ngx_http_request_t *r, ngx_buf_t *b,
     char *type)
 {
     ngx_int_t         rc;
-    ngx_chain_t       out;
     ngx_table_elt_t  *cc;
 
     if (b == NULL) {
@@ -359,26 +365,7 @@ ngx_http_voxanne_metrics_send(ngx_http_request_t *r, ngx_buf_t *b,
     ngx_str_set(&cc->key, "Cache-Control");
     ngx_str_set(&cc->value, "no-store");
 
-    r->headers_out.status = NGX_HTTP_OK;
-    r->headers_out.content_length_n = b->last - b->pos;
-    r->headers_out.content_type.data = (u_char *) type;
-    r->headers_out.content_type.len = ngx_strlen(type);
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_type_lowcase = NULL;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_voxanne_body_send(r, NGX_HTTP_OK, type, b);
 }
 
 

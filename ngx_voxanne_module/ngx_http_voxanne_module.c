@@ -20,6 +20,9 @@ static char *ngx_http_voxanne_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
 static char *ngx_http_voxanne_health(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static ngx_int_t ngx_http_voxanne_init_module(ngx_cycle_t *cycle);
+static ngx_int_t ngx_http_voxanne_init_process(ngx_cycle_t *cycle);
+static void ngx_http_voxanne_exit_process(ngx_cycle_t *cycle);
 
 
 static ngx_command_t  ngx_http_voxanne_commands[] = {
@@ -45,8 +48,22 @@ static ngx_command_t  ngx_http_voxanne_commands[] = {
       0,
       NULL },
 
+    { ngx_string("voxanne_db"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_voxanne_db,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("voxanne_spool"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_voxanne_spool,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("voxanne_health"),
-      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1,
       ngx_http_voxanne_health,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
@@ -69,6 +86,13 @@ static ngx_command_t  ngx_http_voxanne_commands[] = {
     { ngx_string("voxanne_twilio"),
       NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
       ngx_http_voxanne_twilio,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("voxanne_vapi"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1,
+      ngx_http_voxanne_vapi,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
@@ -168,11 +192,11 @@ ngx_module_t  ngx_http_voxanne_module = {
     ngx_http_voxanne_commands,             /* module directives */
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
-    NULL,                                  /* init module */
-    NULL,                                  /* init process */
+    ngx_http_voxanne_init_module,          /* init module */
+    ngx_http_voxanne_init_process,         /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
+    ngx_http_voxanne_exit_process,         /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
@@ -205,6 +229,8 @@ ngx_http_voxanne_create_main_conf(ngx_conf_t *cf)
 
     vmcf->calls_size = NGX_CONF_UNSET_SIZE;
     vmcf->stream_timeout = NGX_CONF_UNSET;
+
+    ngx_http_voxanne_db_create_conf(&vmcf->db);
 
     if (ngx_array_init(&vmcf->tenants, cf->pool, 4,
                        sizeof(ngx_http_voxanne_tenant_t *))
@@ -250,6 +276,8 @@ ngx_http_voxanne_init_main_conf(ngx_conf_t *cf, void *conf)
 
     ngx_conf_init_size_value(vmcf->calls_size, 1024 * 1024);
     ngx_conf_init_value(vmcf->stream_timeout, 30);
+
+    ngx_http_voxanne_db_init_conf(&vmcf->db);
 
     if (vmcf->tenants.nelts
         && ngx_http_voxanne_calls_zone(cf, vmcf) != NGX_OK)
@@ -394,14 +422,19 @@ ngx_http_voxanne_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 }
 
 
+/* voxanne_health [live]; */
+
 static char *
 ngx_http_voxanne_health(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
+    ngx_str_t                 *value;
     ngx_http_core_loc_conf_t  *clcf;
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
 
-    if (clcf->handler == ngx_http_voxanne_health_handler) {
+    if (clcf->handler == ngx_http_voxanne_health_handler
+        || clcf->handler == ngx_http_voxanne_health_live_handler)
+    {
         return "is duplicate";
     }
 
@@ -409,7 +442,74 @@ ngx_http_voxanne_health(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return "conflicts with another content handler in this location";
     }
 
-    clcf->handler = ngx_http_voxanne_health_handler;
+    value = cf->args->elts;
+
+    if (cf->args->nelts == 1) {
+        clcf->handler = ngx_http_voxanne_health_handler;
+
+    } else if (ngx_strcmp(value[1].data, "live") == 0) {
+        clcf->handler = ngx_http_voxanne_health_live_handler;
+
+    } else {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\", \"live\" or none is "
+                           "expected", &value[1]);
+        return NGX_CONF_ERROR;
+    }
 
     return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_voxanne_init_module(ngx_cycle_t *cycle)
+{
+    ngx_http_voxanne_main_conf_t  *vmcf;
+
+    vmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_voxanne_module);
+
+    if (vmcf == NULL) {
+        return NGX_OK;
+    }
+
+    return ngx_http_voxanne_spool_init_module(cycle, &vmcf->spool);
+}
+
+
+static ngx_int_t
+ngx_http_voxanne_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_voxanne_main_conf_t  *vmcf;
+
+    vmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_voxanne_module);
+
+    if (vmcf == NULL) {
+        return NGX_OK;
+    }
+
+    if (ngx_http_voxanne_db_init_process(cycle, &vmcf->db) != NGX_OK
+        || ngx_http_voxanne_spool_init_process(cycle, &vmcf->spool) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_voxanne_store_init_process(cycle, vmcf);
+}
+
+
+static void
+ngx_http_voxanne_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_voxanne_main_conf_t  *vmcf;
+
+    vmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_voxanne_module);
+
+    if (vmcf == NULL) {
+        return;
+    }
+
+    /* writes the pool still holds go to the spool, then to the disk */
+
+    ngx_http_voxanne_db_exit_process(&vmcf->db);
+    ngx_http_voxanne_spool_exit_process(&vmcf->spool);
 }

@@ -105,6 +105,9 @@ static ngx_http_voxanne_tenant_directive_t  ngx_http_voxanne_tenant_directives[]
     { ngx_string("limit"), 1, 3, 0, ngx_http_voxanne_tenant_limit },
     { ngx_string("caller_limit"), 1, 3, 0,
       ngx_http_voxanne_tenant_caller_limit },
+    { ngx_string("vapi_auth"), 2, 12, 0, ngx_http_voxanne_vapi_auth },
+    { ngx_string("vapi_assistant"), 1, 2, 0,
+      ngx_http_voxanne_vapi_assistant },
     { ngx_string("agent"), 1, 1, 0, ngx_http_voxanne_agent_type },
     { ngx_string("instructions_file"), 1, 1, 0,
       ngx_http_voxanne_agent_instructions },
@@ -511,25 +514,10 @@ ngx_http_voxanne_tenant_token(ngx_conf_t *cf, ngx_http_voxanne_tenant_t *t,
         return NGX_CONF_ERROR;
     }
 
-    if (ngx_http_voxanne_tenant_read(cf, value, NGX_HTTP_VOXANNE_SECRET_MAX,
-                                     &token)
+    if (ngx_http_voxanne_tenant_secret(cf, t, "twilio_auth_token_file", value,
+                                       &token)
         != NGX_OK)
     {
-        return NGX_CONF_ERROR;
-    }
-
-    while (token.len && (token.data[token.len - 1] == '\n'
-                         || token.data[token.len - 1] == '\r'
-                         || token.data[token.len - 1] == ' '
-                         || token.data[token.len - 1] == '\t'))
-    {
-        token.len--;
-    }
-
-    if (token.len == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "twilio_auth_token_file \"%V\" of tenant \"%V\" "
-                           "is empty", value, &t->name);
         return NGX_CONF_ERROR;
     }
 
@@ -880,10 +868,69 @@ ngx_http_voxanne_tenant_action(ngx_conf_t *cf,
 }
 
 
+/* open at now, in the tenant's time zone: not a closed date, within hours */
+
+ngx_uint_t
+ngx_http_voxanne_tenant_open(ngx_http_voxanne_tenant_t *t, time_t now)
+{
+    ngx_int_t              today, *closed;
+    ngx_uint_t             i;
+    ngx_http_voxanne_tm_t  tm;
+
+    ngx_http_voxanne_tz_local(&t->tz, now, &tm);
+
+    today = tm.year * 10000 + tm.month * 100 + tm.mday;
+    closed = t->closed.elts;
+
+    for (i = 0; i < t->closed.nelts; i++) {
+        if (closed[i] == today) {
+            return 0;
+        }
+    }
+
+    return t->hours.nranges == 0 || ngx_http_voxanne_hours_open(&t->hours, &tm);
+}
+
+
 /*
- * Reads a whole small file at configuration time (a token, a time zone,
- * a provider key, instructions),
- * relative to the configuration prefix.
+ * A secret from a file, without the line end and blanks after it; the
+ * caller wipes it once used.
+ */
+
+ngx_int_t
+ngx_http_voxanne_tenant_secret(ngx_conf_t *cf, ngx_http_voxanne_tenant_t *t,
+    char *directive, ngx_str_t *name, ngx_str_t *secret)
+{
+    if (ngx_http_voxanne_tenant_read(cf, name, NGX_HTTP_VOXANNE_SECRET_MAX,
+                                     secret)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    while (secret->len && (secret->data[secret->len - 1] == '\n'
+                           || secret->data[secret->len - 1] == '\r'
+                           || secret->data[secret->len - 1] == ' '
+                           || secret->data[secret->len - 1] == '\t'))
+    {
+        secret->len--;
+    }
+
+    if (secret->len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "%s \"%V\" of tenant \"%V\" is empty", directive,
+                           name, &t->name);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Reads a whole small file at configuration time (a token, a time zone, a
+ * conninfo, a provider key, instructions), relative to the configuration
+ * prefix.
  */
 
 ngx_int_t

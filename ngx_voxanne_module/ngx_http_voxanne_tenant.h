@@ -19,6 +19,11 @@ char *ngx_http_voxanne_tenant_init(ngx_conf_t *cf,
     ngx_http_voxanne_main_conf_t *vmcf);
 ngx_http_voxanne_tenant_t *ngx_http_voxanne_tenant_find(
     ngx_http_voxanne_main_conf_t *vmcf, ngx_str_t *name);
+ngx_uint_t ngx_http_voxanne_tenant_open(ngx_http_voxanne_tenant_t *t,
+    time_t now);
+ngx_int_t ngx_http_voxanne_tenant_secret(ngx_conf_t *cf,
+    ngx_http_voxanne_tenant_t *t, char *directive, ngx_str_t *name,
+    ngx_str_t *secret);
 ngx_int_t ngx_http_voxanne_tenant_read(ngx_conf_t *cf, ngx_str_t *name,
     size_t max, ngx_str_t *out);
 

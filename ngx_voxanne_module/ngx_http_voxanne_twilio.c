@@ -58,8 +58,6 @@ static void ngx_http_voxanne_twilio_body(ngx_http_request_t *r);
 static void ngx_http_voxanne_twilio_count(ngx_http_request_t *r,
     ngx_int_t rc);
 static ngx_int_t ngx_http_voxanne_twilio_process(ngx_http_request_t *r);
-static ngx_int_t ngx_http_voxanne_twilio_read(ngx_http_request_t *r,
-    ngx_str_t *body);
 static ngx_http_voxanne_tenant_t *ngx_http_voxanne_twilio_tenant(
     ngx_http_request_t *r, ngx_http_voxanne_twilio_ctx_t *ctx);
 static ngx_int_t ngx_http_voxanne_twilio_verify(ngx_http_request_t *r,
@@ -70,7 +68,6 @@ static ngx_int_t ngx_http_voxanne_twilio_voice(ngx_http_request_t *r,
     ngx_http_voxanne_twilio_ctx_t *ctx);
 static ngx_int_t ngx_http_voxanne_twilio_limited(ngx_http_request_t *r,
     ngx_http_voxanne_tenant_t *t, ngx_str_t *from);
-static ngx_uint_t ngx_http_voxanne_twilio_open(ngx_http_voxanne_tenant_t *t);
 static ngx_int_t ngx_http_voxanne_twilio_connect(ngx_http_request_t *r,
     ngx_http_voxanne_twilio_ctx_t *ctx);
 static ngx_int_t ngx_http_voxanne_twilio_action(ngx_http_request_t *r,
@@ -91,6 +88,10 @@ static ngx_int_t ngx_http_voxanne_twilio_empty(ngx_http_request_t *r,
     ngx_uint_t status);
 static ngx_int_t ngx_http_voxanne_twilio_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static void ngx_http_voxanne_twilio_call(ngx_http_request_t *r,
+    ngx_http_voxanne_tenant_t **tenant, ngx_str_t **call_sid);
+static void ngx_http_voxanne_twilio_store_call(ngx_http_request_t *r,
+    ngx_http_voxanne_twilio_ctx_t *ctx);
 
 
 static ngx_str_t  ngx_http_voxanne_twilio_routes[] = {
@@ -99,6 +100,7 @@ static ngx_str_t  ngx_http_voxanne_twilio_routes[] = {
     ngx_string("stream-ended"),
     ngx_string("status"),
     ngx_string("recording"),
+    ngx_string("vapi"),
     ngx_null_string
 };
 
@@ -148,7 +150,7 @@ ngx_http_voxanne_twilio(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_voxanne_loc_conf_t *vlcf = conf;
 
-    ngx_str_t                 *value, *route;
+    ngx_str_t                 *value, *route, name;
     ngx_http_core_loc_conf_t  *clcf;
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
@@ -163,7 +165,10 @@ ngx_http_voxanne_twilio(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     value = cf->args->elts;
 
-    for (route = &ngx_http_voxanne_twilio_routes[1]; route->len; route++) {
+    for (route = &ngx_http_voxanne_twilio_routes[1];
+         route < &ngx_http_voxanne_twilio_routes[NGX_HTTP_VOXANNE_ROUTE_VAPI];
+         route++)
+    {
         if (route->len == value[1].len
             && ngx_strncmp(route->data, value[1].data, value[1].len) == 0)
         {
@@ -171,7 +176,7 @@ ngx_http_voxanne_twilio(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         }
     }
 
-    if (route->len == 0) {
+    if (route == &ngx_http_voxanne_twilio_routes[NGX_HTTP_VOXANNE_ROUTE_VAPI]) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid route \"%V\", \"voice\", \"stream-ended\", "
                            "\"status\" or \"recording\" is expected",
@@ -193,7 +198,18 @@ ngx_http_voxanne_twilio(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     vlcf->route = route - ngx_http_voxanne_twilio_routes;
-    vlcf->clcf = clcf;
+
+    name.len = sizeof("twilio ") - 1 + route->len;
+    name.data = ngx_pnalloc(cf->pool, name.len);
+    if (name.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_sprintf(name.data, "twilio %V", route);
+
+    ngx_http_voxanne_body_route(vlcf, clcf, &name);
+
+    vlcf->call = ngx_http_voxanne_twilio_call;
 
     clcf->handler = ngx_http_voxanne_twilio_handler;
 
@@ -213,15 +229,7 @@ ngx_http_voxanne_twilio_merge(ngx_conf_t *cf,
 {
     ngx_http_voxanne_main_conf_t  *vmcf;
 
-    ngx_conf_merge_size_value(conf->body_max, prev->body_max, 64 * 1024);
-
-    if (conf->route == NGX_HTTP_VOXANNE_ROUTE_NONE) {
-        return NGX_CONF_OK;
-    }
-
-    if (conf->clcf->client_body_buffer_size < conf->body_max) {
-        conf->clcf->client_body_buffer_size = conf->body_max;
-    }
+    ngx_http_voxanne_body_merge(prev, conf);
 
     if (conf->tenant_name.len == 0) {
         return NGX_CONF_OK;
@@ -236,8 +244,9 @@ ngx_http_voxanne_twilio_merge(ngx_conf_t *cf,
     }
 
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "unknown tenant \"%V\" in voxanne_twilio",
-                       &conf->tenant_name);
+                       "unknown tenant \"%V\" in %s", &conf->tenant_name,
+                       conf->route == NGX_HTTP_VOXANNE_ROUTE_VAPI
+                       ? "voxanne_vapi" : "voxanne_twilio");
 
     return NGX_CONF_ERROR;
 }
@@ -265,42 +274,7 @@ ngx_http_voxanne_twilio_variables(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_voxanne_twilio_handler(ngx_http_request_t *r)
 {
-    ngx_int_t                       rc;
-    ngx_table_elt_t                *allow;
-    ngx_http_voxanne_loc_conf_t    *vlcf;
     ngx_http_voxanne_twilio_ctx_t  *ctx;
-
-    vlcf = ngx_http_get_module_loc_conf(r, ngx_http_voxanne_module);
-
-    if (r->method != NGX_HTTP_POST) {
-        allow = ngx_list_push(&r->headers_out.headers);
-        if (allow == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        allow->hash = 1;
-        ngx_str_set(&allow->key, "Allow");
-        ngx_str_set(&allow->value, "POST");
-
-        return NGX_HTTP_NOT_ALLOWED;
-    }
-
-    if (r->headers_in.chunked) {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "voxanne: twilio %V: chunked body refused, "
-                      "Content-Length is required",
-                      &ngx_http_voxanne_twilio_routes[vlcf->route]);
-        return NGX_HTTP_LENGTH_REQUIRED;
-    }
-
-    if (r->headers_in.content_length_n > (off_t) vlcf->body_max) {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "voxanne: twilio %V: body of %O bytes is larger than "
-                      "voxanne_body_max %uz",
-                      &ngx_http_voxanne_twilio_routes[vlcf->route],
-                      r->headers_in.content_length_n, vlcf->body_max);
-        return NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
-    }
 
     ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_voxanne_twilio_ctx_t));
     if (ctx == NULL) {
@@ -311,26 +285,31 @@ ngx_http_voxanne_twilio_handler(ngx_http_request_t *r)
 
     ngx_http_set_ctx(r, ctx, ngx_http_voxanne_module);
 
-    r->request_body_in_single_buf = 1;
-
-    rc = ngx_http_read_client_request_body(r, ngx_http_voxanne_twilio_body);
-
-    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
-        return rc;
-    }
-
-    return NGX_DONE;
+    return ngx_http_voxanne_body_read(r, ngx_http_voxanne_twilio_body);
 }
 
 
 static void
 ngx_http_voxanne_twilio_body(ngx_http_request_t *r)
 {
-    ngx_int_t  rc;
+    ngx_int_t                       rc;
+    ngx_http_voxanne_twilio_ctx_t  *ctx;
 
     rc = ngx_http_voxanne_twilio_process(r);
 
     ngx_http_voxanne_twilio_count(r, rc);
+
+    /* a voice webhook's decision is made: the call is recorded */
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_voxanne_module);
+
+    if (ctx->outcome >= 0) {
+        ngx_http_voxanne_twilio_store_call(r, ctx);
+        ngx_http_voxanne_store_event(r, ctx->tenant, &ctx->call_sid, "voice",
+                                     "webhook", "{ss}", "outcome",
+                                     ngx_http_voxanne_call_outcomes
+                                                               [ctx->outcome]);
+    }
 
     ngx_http_finalize_request(r, rc);
 }
@@ -406,20 +385,13 @@ ngx_http_voxanne_twilio_process(ngx_http_request_t *r)
 
     route = &ngx_http_voxanne_twilio_routes[vlcf->route];
 
-    rc = ngx_http_voxanne_twilio_read(r, &body);
+    rc = ngx_http_voxanne_body_get(r, &body);
     if (rc != NGX_OK) {
         return rc;
     }
 
     type = r->headers_in.content_type ? &r->headers_in.content_type->value
                                       : NULL;
-
-#define ngx_http_voxanne_type_is(type, name)                                  \
-    ((type)->len >= sizeof(name) - 1                                          \
-     && ngx_strncasecmp((type)->data, (u_char *) name, sizeof(name) - 1) == 0 \
-     && ((type)->len == sizeof(name) - 1                                      \
-         || (type)->data[sizeof(name) - 1] == ';'                             \
-         || (type)->data[sizeof(name) - 1] == ' '))
 
     if (type && ngx_http_voxanne_type_is(type,
                                          "application/x-www-form-urlencoded"))
@@ -454,8 +426,6 @@ ngx_http_voxanne_twilio_process(ngx_http_request_t *r)
                       route, type ? type : &ngx_http_voxanne_twilio_routes[0]);
         return NGX_HTTP_UNSUPPORTED_MEDIA_TYPE;
     }
-
-#undef ngx_http_voxanne_type_is
 
     sid = ngx_http_voxanne_twilio_param(ctx, "CallSid");
 
@@ -535,59 +505,6 @@ ngx_http_voxanne_twilio_process(ngx_http_request_t *r)
     default: /* NGX_HTTP_VOXANNE_ROUTE_RECORDING */
         return ngx_http_voxanne_twilio_recording(r, ctx);
     }
-}
-
-
-/* the body, in one writable piece: the form parser decodes in place */
-
-static ngx_int_t
-ngx_http_voxanne_twilio_read(ngx_http_request_t *r, ngx_str_t *body)
-{
-    u_char       *p;
-    size_t        len;
-    ngx_buf_t    *b;
-    ngx_chain_t  *cl;
-
-    body->len = 0;
-    body->data = NULL;
-
-    if (r->request_body == NULL) {
-        return NGX_OK;
-    }
-
-    len = 0;
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        b = cl->buf;
-
-        if (b->in_file) {
-            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                          "voxanne: twilio webhook body was written to a "
-                          "file, check client_body_in_file_only");
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        len += b->last - b->pos;
-    }
-
-    if (len == 0) {
-        return NGX_OK;
-    }
-
-    body->data = ngx_pnalloc(r->pool, len);
-    if (body->data == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    p = body->data;
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
-    }
-
-    body->len = len;
-
-    return NGX_OK;
 }
 
 
@@ -815,7 +732,7 @@ ngx_http_voxanne_twilio_voice(ngx_http_request_t *r,
 
     ctx->limit = NGX_HTTP_VOXANNE_LIMIT_PASSED;
 
-    if (!ngx_http_voxanne_twilio_open(t)) {
+    if (!ngx_http_voxanne_tenant_open(t, ngx_time())) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "voxanne: call %V tenant \"%V\" from \"%V\": "
                       "after hours", &ctx->call_sid, &t->name, from);
@@ -931,30 +848,6 @@ ngx_http_voxanne_twilio_limited(ngx_http_request_t *r,
     }
 
     return 0;
-}
-
-
-/* open now, in the tenant's time zone: not a closed date, within hours */
-
-static ngx_uint_t
-ngx_http_voxanne_twilio_open(ngx_http_voxanne_tenant_t *t)
-{
-    ngx_int_t              today, *closed;
-    ngx_uint_t             i;
-    ngx_http_voxanne_tm_t  tm;
-
-    ngx_http_voxanne_tz_local(&t->tz, ngx_time(), &tm);
-
-    today = tm.year * 10000 + tm.month * 100 + tm.mday;
-    closed = t->closed.elts;
-
-    for (i = 0; i < t->closed.nelts; i++) {
-        if (closed[i] == today) {
-            return 0;
-        }
-    }
-
-    return t->hours.nranges == 0 || ngx_http_voxanne_hours_open(&t->hours, &tm);
 }
 
 
@@ -1082,6 +975,10 @@ ngx_http_voxanne_twilio_stream_ended(ngx_http_request_t *r,
                   : (rc == NGX_DECLINED ? "" : ", call not in the table"),
                   failed ? ", it failed: fallback" : "");
 
+    ngx_http_voxanne_store_event(r, ctx->tenant, &ctx->call_sid,
+                                 "stream-ended", "webhook", "{sb}", "failed",
+                                 (int) failed);
+
     if (failed) {
         return ngx_http_voxanne_twilio_action(r, ctx->tenant,
                                               &ctx->tenant->fallback);
@@ -1096,6 +993,7 @@ static ngx_int_t
 ngx_http_voxanne_twilio_status(ngx_http_request_t *r,
     ngx_http_voxanne_twilio_ctx_t *ctx)
 {
+    u_char                         key[32];
     ngx_int_t                      rc, status, seq;
     ngx_str_t                     *s;
     ngx_uint_t                     prev;
@@ -1149,6 +1047,23 @@ ngx_http_voxanne_twilio_status(ngx_http_request_t *r,
                       &ngx_http_voxanne_call_statuses[status]);
     }
 
+    /* the database orders the statuses as the table does, late or not */
+
+    ngx_http_voxanne_twilio_store_call(r, ctx);
+
+    if (seq >= 0) {
+        (void) ngx_sprintf(key, "status:%i%Z", seq);
+
+    } else {
+        (void) ngx_sprintf(key, "status:%V%Z",
+                           &ngx_http_voxanne_call_statuses[status]);
+    }
+
+    ngx_http_voxanne_store_event(r, ctx->tenant, &ctx->call_sid,
+                                 (char *) key, "status", "{sssi}", "status",
+                                 ngx_http_voxanne_call_statuses[status].data,
+                                 "sequence", (int) seq);
+
     return ngx_http_voxanne_twilio_empty(r, NGX_HTTP_OK);
 }
 
@@ -1162,10 +1077,13 @@ static ngx_int_t
 ngx_http_voxanne_twilio_recording(ngx_http_request_t *r,
     ngx_http_voxanne_twilio_ctx_t *ctx)
 {
-    ngx_str_t  *url, *status, *duration, *none;
+    u_char      key[NGX_HTTP_VOXANNE_SID_MAX + 32];
+    ngx_str_t  *url, *status, *duration, *none, *sid, empty;
 
     none = &ngx_http_voxanne_twilio_routes[0];
+    ngx_str_set(&empty, "");
 
+    sid = ngx_http_voxanne_twilio_param(ctx, "RecordingSid");
     url = ngx_http_voxanne_twilio_param(ctx, "RecordingUrl");
     status = ngx_http_voxanne_twilio_param(ctx, "RecordingStatus");
     duration = ngx_http_voxanne_twilio_param(ctx, "RecordingDuration");
@@ -1179,6 +1097,26 @@ ngx_http_voxanne_twilio_recording(ngx_http_request_t *r,
                   "status \"%V\" duration \"%V\"",
                   &ctx->call_sid, &ctx->tenant->name, url ? url : none,
                   status ? status : none, duration ? duration : none);
+
+    /* the <Record> action, then the status callback(s) of one recording */
+
+    if (sid && sid->len <= NGX_HTTP_VOXANNE_SID_MAX
+        && (status == NULL || status->len <= NGX_HTTP_VOXANNE_SID_MAX))
+    {
+        url = url ? url : &empty;
+        duration = duration ? duration : &empty;
+        status = status ? status : &empty;
+
+        (void) ngx_sprintf(key, "recording:%V:%V%Z", sid, status);
+
+        ngx_http_voxanne_store_event(r, ctx->tenant, &ctx->call_sid,
+                                     (char *) key, "recording",
+                                     "{ss%ss%ss%}",
+                                     "url", url->data, url->len,
+                                     "status", status->data, status->len,
+                                     "duration", duration->data,
+                                     duration->len);
+    }
 
     return ngx_http_voxanne_twilio_twiml(r, "<Response><Hangup/>"
                                             "</Response>\n");
@@ -1246,11 +1184,9 @@ ngx_http_voxanne_twilio_url(ngx_http_request_t *r, ngx_str_t *scheme,
 static ngx_int_t
 ngx_http_voxanne_twilio_twiml(ngx_http_request_t *r, const char *fmt, ...)
 {
-    size_t       len;
-    va_list      args, count;
-    ngx_int_t    rc;
-    ngx_buf_t   *b;
-    ngx_chain_t  out;
+    size_t      len;
+    va_list     args, count;
+    ngx_buf_t  *b;
 
     va_start(args, fmt);
     va_copy(count, args);
@@ -1272,25 +1208,7 @@ ngx_http_voxanne_twilio_twiml(ngx_http_request_t *r, const char *fmt, ...)
 
     va_end(args);
 
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    r->headers_out.status = NGX_HTTP_OK;
-    r->headers_out.content_length_n = b->last - b->pos;
-    ngx_str_set(&r->headers_out.content_type, "text/xml");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_type_lowcase = NULL;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_voxanne_body_send(r, NGX_HTTP_OK, "text/xml", b);
 }
 
 
@@ -1309,26 +1227,41 @@ static ngx_int_t
 ngx_http_voxanne_twilio_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
+    void                           *any;
     ngx_str_t                      *s;
+    ngx_http_voxanne_tenant_t      *t;
     ngx_http_voxanne_loc_conf_t    *vlcf;
     ngx_http_voxanne_twilio_ctx_t  *ctx;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_voxanne_module);
+    vlcf = ngx_http_get_module_loc_conf(r, ngx_http_voxanne_module);
+    any = ngx_http_get_module_ctx(r, ngx_http_voxanne_module);
+
+    /* the context is of this file only in a Twilio route's location */
+
+    ctx = (vlcf->call == ngx_http_voxanne_twilio_call) ? any : NULL;
+
     s = NULL;
 
     switch (data) {
 
     case NGX_HTTP_VOXANNE_VAR_ROUTE:
-        vlcf = ngx_http_get_module_loc_conf(r, ngx_http_voxanne_module);
         s = &ngx_http_voxanne_twilio_routes[vlcf->route];
         break;
 
     case NGX_HTTP_VOXANNE_VAR_TENANT:
-        s = (ctx && ctx->tenant) ? &ctx->tenant->name : NULL;
-        break;
-
     case NGX_HTTP_VOXANNE_VAR_CALL_SID:
-        s = ctx ? &ctx->call_sid : NULL;
+
+        if (vlcf->call == NULL || any == NULL) {
+            break;
+        }
+
+        t = NULL;
+        vlcf->call(r, &t, &s);
+
+        if (data == NGX_HTTP_VOXANNE_VAR_TENANT) {
+            s = t ? &t->name : NULL;
+        }
+
         break;
 
     case NGX_HTTP_VOXANNE_VAR_SIGNATURE:
@@ -1352,4 +1285,50 @@ ngx_http_voxanne_twilio_variable(ngx_http_request_t *r,
     v->data = s->data;
 
     return NGX_OK;
+}
+
+
+static void
+ngx_http_voxanne_twilio_call(ngx_http_request_t *r,
+    ngx_http_voxanne_tenant_t **tenant, ngx_str_t **call_sid)
+{
+    ngx_http_voxanne_twilio_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_voxanne_module);
+
+    *tenant = ctx->tenant;
+    *call_sid = &ctx->call_sid;
+}
+
+
+/* the call as this webhook saw it, to the database */
+
+static void
+ngx_http_voxanne_twilio_store_call(ngx_http_request_t *r,
+    ngx_http_voxanne_twilio_ctx_t *ctx)
+{
+    ngx_int_t   status;
+    ngx_str_t  *s, *from, *to, *duration, none;
+
+    ngx_str_null(&none);
+
+    s = ngx_http_voxanne_twilio_param(ctx, "CallStatus");
+
+    status = s ? ngx_http_voxanne_calls_status_parse(s) : NGX_ERROR;
+    if (status == NGX_ERROR) {
+        status = NGX_HTTP_VOXANNE_CALL_RINGING;
+    }
+
+    from = ngx_http_voxanne_twilio_param(ctx, "From");
+    to = ngx_http_voxanne_twilio_param(ctx, "To");
+    duration = ngx_http_voxanne_twilio_param(ctx, "CallDuration");
+
+    if (duration && ngx_atoi(duration->data, duration->len) == NGX_ERROR) {
+        duration = NULL;
+    }
+
+    ngx_http_voxanne_store_call(r, ctx->tenant, &ctx->call_sid,
+                                from ? from : &none, to ? to : &none,
+                                &ngx_http_voxanne_call_statuses[status],
+                                duration ? duration : &none);
 }

@@ -52,7 +52,9 @@ my $all_versions = join ',', map { 0 + substr $_, 0, 3 } @migrations;
 subtest 'schema' => sub {
     my $tables = $pg->psql(q{SELECT string_agg(table_name, ' ' ORDER BY table_name)
         FROM information_schema.tables WHERE table_schema = 'public'});
-    is $tables, 'agents call_events calls organizations phone_numbers schema_migrations', 'tables';
+    is $tables, join(' ', qw(agents appointments call_events calls contacts hybrid_forwarding_configs
+        messages org_credentials org_tools organizations phone_numbers schema_migrations services
+        transcripts verified_caller_ids)), 'tables';
     is applied(), $all_versions, 'every migration recorded';
     open my $fh, '<', 'sql/001_core.sql' or die $!;
     my $sum = sha256_hex(do { local $/; <$fh> });
@@ -144,8 +146,8 @@ subtest 'constraints' => sub {
         qr/calls_outcome_check/, 'unknown outcome rejected';
     like sql_error("UPDATE calls SET duration_seconds = -1 WHERE call_sid = '$sid_a'"),
         qr/calls_duration_seconds_check/, 'negative duration rejected';
-    like sql_error("INSERT INTO call_events (call_id, org_id, type)"
-            . " SELECT id, '$org_b', 'x' FROM calls WHERE call_sid = '$sid_a'"),
+    like sql_error("INSERT INTO call_events (call_id, org_id, type, event_key)"
+            . " SELECT id, '$org_b', 'x', 'x' FROM calls WHERE call_sid = '$sid_a'"),
         qr/call_events_call_id_org_id_fkey/, 'event cannot point at another tenant\'s call';
     is $pg->psql("UPDATE calls SET status = 'in-progress' WHERE call_sid = '$sid_a'"
             . " RETURNING updated_at > created_at"), 't', 'updated_at touched on update';

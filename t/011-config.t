@@ -4,14 +4,14 @@ run_tests();
 
 __DATA__
 
-=== TEST 1: voxanne_health takes no arguments
+=== TEST 1: voxanne_health takes "live" or nothing
 --- config
     location = /healthz {
         voxanne_health on;
     }
 --- must_die
 --- error_log
-invalid number of arguments in "voxanne_health" directive
+invalid parameter "on", "live" or none is expected
 
 
 
@@ -30,7 +30,7 @@ invalid number of arguments in "voxanne_health" directive
 --- config
     location = /healthz {
         voxanne_health;
-        voxanne_health;
+        voxanne_health live;
     }
 --- must_die
 --- error_log

@@ -640,7 +640,7 @@ was written to a file
 !X-Call
 --- error_log
 [error]
-voxanne: twilio webhook body was written to a file, check client_body_in_file_only
+voxanne: twilio voice: body was written to a file, check client_body_in_file_only
 --- no_error_log
 connecting
 

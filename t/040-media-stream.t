@@ -332,3 +332,19 @@ X-Twilio-Signature does not match, forbidden
 --- error_log eval
 [ qr/stream $::MZ started/, qr/stream ended, close 1000, 1 media messages/ ]
 --- timeout: 10
+
+
+
+=== TEST 26: the call's variables in a media stream's access log
+--- http_config eval
+::tenant() . q{
+    log_format probe 'probe $voxanne_route|$voxanne_tenant|$voxanne_call_sid|$voxanne_signature|$voxanne_limit';
+}
+--- user_files eval: $::files
+--- config eval: "access_log logs/error.log probe;\n" . $::locations
+--- media eval: {}
+--- ws_send eval
+[ ::connected(), ::start(), ::stop() ]
+--- ws_close_code: 1000
+--- error_log eval
+[ qr/^probe voice\|clinic-a\|$::SID\|ok\|passed$/m, qr/^probe -\|clinic-a\|$::SID\|-\|-$/m ]

@@ -123,6 +123,8 @@ subtest 'the upgrade: the path, the API key (401 before any upgrade), never logg
 
     my @up = $mock->wait_log(dir => 'upgrade', status => 101);
     ok @up, 'the upgrade is logged';
+    ok $mock->wait_log(dir => 'close', by => 'client', code => 1000, conn => $up[0]{conn}), 'the client\'s close';
+    ok $mock->wait_log(dir => 'closed', conn => $up[0]{conn}), 'the end of the connection';
     my @refused = $mock->log(dir => 'upgrade', status => 401);
     is_deeply [sort map { $_->{refused} } @refused], ['no key', 'wrong key', 'wrong key'], 'refusals logged with why';
 
@@ -195,6 +197,11 @@ subtest 'session.update: the bridge\'s session, echoed whole; fields merge' => s
 
     my ($in) = $mock->wait_log(dir => 'in', type => 'session.update', event_id => 'evt_update_1');
     is $in->{session}{audio}{input}{format}{type}, 'audio/pcmu', 'the log has what the client sent';
+    my $mark = $mock->mark;
+    ok $mark > 0, 'a mark';
+    is_deeply [$mock->log(since => $mark, event_id => 'evt_update_1')], [], 'nothing of it after the mark';
+    $c->send({ type => 'session.update', event_id => 'evt_update_2', session => { type => 'realtime' } });
+    ok $mock->wait_log(since => $mark, event_id => 'evt_update_2'), 'what comes after it';
     $c->close;
 };
 
@@ -454,6 +461,22 @@ subtest 'barge-in: speech cancels the response (turn_detected); truncate within,
     $c->close;
 };
 
+subtest 'interrupt_response false: speech does not cancel; response.cancel names the response' => sub {
+    my $m = Voxanne::Test::Realtime->start(args => ['--reply-ms', '1500']);
+    my $c = session($m, vad => { interrupt_response => JSON::PP::false, create_response => JSON::PP::false });
+    $c->send({ type => 'response.create' });
+    my $created = $c->wait_for('response.created');
+    $c->append(ulaw_tone(200) . ulaw_silence(400));
+    my @ev = $c->wait_for('response.done');
+    ok of_type('input_audio_buffer.speech_started', @ev), 'speech_started';
+    is $ev[-1]{response}{status}, 'completed', 'the response plays out';
+    $c->send({ type => 'response.create' });
+    $c->wait_for('response.created');
+    $c->send({ type => 'response.cancel', response_id => $created->{response}{id} });
+    is $c->wait_for('error')->{error}{code}, 'response_cancel_not_active', 'cancel names a finished response: refused';
+    $c->close;
+};
+
 subtest 'barge-in after all the audio was sent: speech_started, nothing to cancel, truncate to the end' => sub {
     my $m = Voxanne::Test::Realtime->start(args => ['--reply-ms', '500', '--burst']);
     my $c = session($m);
@@ -660,6 +683,62 @@ subtest 'bad input: malformed JSON, unknown events, bad audio are error events; 
     is $closed->{code}, 1003, 'a binary frame: close 1003';
     my @malformed = $mock->log(dir => 'in', malformed => JSON::PP::true);
     ok @malformed >= 2, 'malformed messages are logged';
+};
+
+subtest 'mutated events (seeded): every error has the GA shape, and the mock goes on' => sub {
+    my $seed = $ENV{MOCK_RT_SEED} // 60;
+    srand $seed;
+    my $m = Voxanne::Test::Realtime->start(args => ['--burst', '--reply-ms', '100'], log => 0);
+    my $c = session($m);
+    my @values = (undef, 0, -1, 1.5, 1e300, '', 'x' x 300, "\x{263a}", [], [1, 'a'], {}, { a => [{}] },
+                  JSON::PP::true, JSON::PP::false, 'audio/pcmu', 'server_vad', 'function');
+    my @templates = (
+        sub { { type => 'session.update', session => bridge_session() } },
+        sub { { type => 'response.create', response => { instructions => 'x', tools => bridge_session()->{tools},
+                                                         audio => { output => { voice => 'alloy' } } } } },
+        sub { { type => 'conversation.item.create', item => { type => 'message', role => 'user',
+                                                              content => [{ type => 'input_text', text => 'hi' }] } } },
+        sub { { type => 'conversation.item.truncate', item_id => 'item_x', content_index => 0, audio_end_ms => 10 } },
+        sub { { type => 'input_audio_buffer.append', audio => encode_base64(ulaw_tone(20), '') } },
+        sub { { type => 'conversation.item.create', item => { type => 'function_call_output', call_id => 'c', output => 'o' } } },
+    );
+    my @bad;
+    my $n = 0;
+    for my $i (1 .. 300) {
+        my $ev = $templates[rand @templates]->();
+        # replace one value, anywhere in the event, with a random one
+        my @slots;
+        my $walk;
+        $walk = sub {
+            my ($ref) = @_;
+            for my $k (ref $ref eq 'HASH' ? keys %$ref : 0 .. $#$ref) {
+                push @slots, [$ref, $k];
+                my $v = ref $ref eq 'HASH' ? $ref->{$k} : $ref->[$k];
+                $walk->($v) if ref $v eq 'HASH' || ref $v eq 'ARRAY';
+            }
+        };
+        $walk->($ev);
+        my ($ref, $k) = @{ $slots[rand @slots] };
+        my $v = $values[rand @values];
+        ref $ref eq 'HASH' ? ($ref->{$k} = $v) : ($ref->[$k] = $v);
+        $ref->{ 'extra' . $i } = 1 if ref $ref eq 'HASH' && rand() < 0.1;
+        $c->send({ %$ev, event_id => "evt_$i" });
+        $c->drain(0);
+    }
+    $c->drain(1);
+    for my $got (of_type('error', $c->events)) {
+        $n++;
+        push @bad, $got unless ref $got->{error} eq 'HASH' && defined $got->{error}{type}
+            && defined $got->{error}{message} && $got->{event_id} =~ /^event_/
+            && ($got->{error}{event_id} // '') =~ /^evt_\d+$/;
+    }
+    ok $m->alive, "300 mutated events (seed $seed): the mock is up";
+    ok $n > 50, "$n of them were refused";
+    is_deeply \@bad, [], 'each with an error of the GA shape';
+    $c->send({ type => 'session.update', session => bridge_session() });
+    ok $c->wait_for('session.updated'), 'and the session still answers';
+    $c->close;
+    is $m->stop, 0, 'exit 0';
 };
 
 subtest 'caps: a message over --max-message closes 1009, whole or in fragments' => sub {

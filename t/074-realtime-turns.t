@@ -128,7 +128,7 @@ __DATA__
         my ($call) = ::conn_log($::tools, dir => 'out', type => 'response.function_call_arguments.done');
         die "call_id" unless $output->{item}{call_id} eq $call->{call_id};
         die "output: $output->{item}{output}" unless $output->{item}{output}
-            =~ /^(Sun|Mon|Tues|Wednes|Thurs|Fri|Satur)day \d{4}-\d\d-\d\d \d\d:\d\d \(America\/New_York\)$/;
+            =~ /^It is (Sun|Mon|Tues|Wednes|Thurs|Fri|Satur)day, [A-Z][a-z]+ \d+, \d{4}, \d+:\d\d [AP]M \(America\/New_York\)\.$/;
         my @after = grep { $_->{t} > $output->{t} } ::conn_log($::tools, dir => 'in', type => 'response.create');
         die "no response.create after the output" unless @after;
         die "the mock refused something" if ::conn_log($::tools, dir => 'out', type => 'error');

@@ -572,6 +572,15 @@ mockrt_options(mockrt_t *mock, int argc, char **argv)
         return -1;
     }
 
+    if (mock->cert
+        && (access(mock->cert, R_OK) != 0 || access(mock->key, R_OK) != 0))
+    {
+        fprintf(stderr, "mock-realtime: cannot read %s: %s\n",
+                access(mock->cert, R_OK) != 0 ? mock->cert : mock->key,
+                strerror(errno));
+        return -1;
+    }
+
     if (mock->delta_ms < 10 || mock->delta_ms > 1000) {
         fprintf(stderr, "mock-realtime: --delta-ms is 10ms to 1s\n");
         return -1;

@@ -21,7 +21,6 @@
 #include "tools.h"
 
 
-#define MOCKRT_VERSION          "0.1.0"
 
 #define MOCKRT_ID_LEN           40            /* "event_" + 22, with room */
 #define MOCKRT_WINDOW_MS        20            /* VAD analysis window */
@@ -241,8 +240,7 @@ struct mockrt_s {
     mockrt_accept_t           *accepts;            /* delayed */
     tools_clock_t              clock;
     mockrt_session_t          *pacing;             /* sessions with a due */
-    unsigned                   connections;        /* upgrades asked */
-    unsigned                   sessions;           /* upgraded */
+    unsigned                   connections;        /* accepted */
     lws_usec_t                 started;
     uint64_t                   rand;
 };

@@ -7,6 +7,8 @@ package Voxanne::Test::Pg;
 #   my $db = Voxanne::Test::Pg->database(migrate => 0); # empty database
 #   $pg->psql($sql);   # stdout (-XAtq, trailing newline removed); dies on error
 #   $pg->conninfo; $pg->host; $pg->port; $pg->dbname;
+#   $pg->sessions($where);   # pids of the database's sessions where $where holds
+#   $pg->no_sessions($where);  # waits until there are none (dies after 2 s)
 #
 # Uses the cluster at VOXANNE_TEST_PG_HOST (default 127.0.0.1) and
 # VOXANNE_TEST_PG_PORT when set (`make test` starts one per run), else starts
@@ -62,6 +64,24 @@ sub psql {
     my $out = _run(qw(psql -XAtq -v ON_ERROR_STOP=1 -d), $self->conninfo, '-f', "$file");
     $out =~ s/\n\z//;
     return $out;
+}
+
+# $where: an SQL condition on pg_stat_activity, e.g. "application_name = 'voxanne'"
+sub sessions {
+    my ($self, $where) = @_;
+    my $pids = $self->psql("SELECT string_agg(pid::text, ' ' ORDER BY pid) FROM pg_stat_activity"
+        . " WHERE datname = current_database() AND ($where)");
+    return split ' ', $pids;
+}
+
+# the sessions of a client that just went away may take a moment to end
+sub no_sessions {
+    my ($self, $where) = @_;
+    for (1 .. 100) {
+        return if !$self->sessions($where);
+        select undef, undef, undef, 0.02;
+    }
+    die "sessions where $where are still there\n";
 }
 
 # Run a command; return its stdout, or die with its stderr.

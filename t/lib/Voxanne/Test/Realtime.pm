@@ -126,16 +126,24 @@ sub stop {
 }
 
 # Every line of the event log so far, decoded; with filters, the lines
-# whose fields equal them (a Regexp matches).
+# whose fields equal them (a Regexp matches); since => N skips the first N
+# lines (a mark).
 sub log {
     my ($self, %want) = @_;
+    my $since = delete $want{since} // 0;
     return () unless $self->{log} && open my $fh, '<', $self->{log};
     my @lines;
     while (my $line = <$fh>) {
         last unless $line =~ /\n\z/;    # a line being written
-        push @lines, $JSON->decode($line);
+        push @lines, $JSON->decode($line) if $. > $since;
     }
     return grep { matches($_, \%want) } @lines;
+}
+
+# How many lines the log has: log(since => $mark) reads what comes after.
+sub mark {
+    my ($self) = @_;
+    return scalar(my @all = $self->log);
 }
 
 # Waits until the log holds a line matching the filters (or the code
@@ -485,7 +493,9 @@ picked) and C<--log> in a temp folder (C<< log => 0 >> for none). It dies
 when the mock does not start, with its stderr. Every fixture still running
 is stopped when the test process exits.
 
-C<log(%filter)> reads the mock's JSON lines (C<t>, C<conn> (the
+C<mark> counts the lines so far, and C<< log(since => $mark, ...) >> reads only
+the later ones: a test file that shares one mock between blocks marks the
+log at the start of each. C<log(%filter)> reads the mock's JSON lines (C<t>, C<conn> (the
 connection, from 1), C<dir>:
 C<in>, C<out>, C<upgrade>, C<close>, C<closed>, C<drop>, and the event's
 own fields; audio as C<bytes>); a filter value is a string or a Regexp.

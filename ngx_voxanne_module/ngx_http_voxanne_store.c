@@ -1,0 +1,564 @@
+
+/*
+ * Copyright (C) 2026 Voxanne Edge authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include "ngx_http_voxanne.h"
+
+
+#define NGX_HTTP_VOXANNE_STORE_REPLAY  1000    /* ms between replay checks */
+
+
+typedef struct {
+    ngx_str_t                        name;     /* in the spool */
+    const char                      *statement;
+    const char                      *sql;
+    ngx_uint_t                       nparams;
+} ngx_http_voxanne_store_statement_t;
+
+
+/* a write in flight, in a pool of its own: it outlives its request */
+
+typedef struct {
+    ngx_http_voxanne_db_query_t      q;        /* first: the handler's */
+    ngx_pool_t                      *pool;
+    ngx_log_t                        log;      /* the request's, detached */
+    ngx_http_voxanne_main_conf_t    *vmcf;
+    ngx_uint_t                       statement;
+    ngx_str_t                        params[NGX_HTTP_VOXANNE_STORE_PARAMS];
+    unsigned                         replay:1;
+} ngx_http_voxanne_store_write_t;
+
+
+/* a worker's replays, and its probe of a database that is down */
+
+typedef struct {
+    ngx_event_t                      timer;
+    ngx_http_voxanne_db_query_t      probe;
+    ngx_http_voxanne_main_conf_t    *vmcf;
+    unsigned                         probing:1;
+} ngx_http_voxanne_store_replay_t;
+
+
+static ngx_http_voxanne_store_write_t *ngx_http_voxanne_store_write(
+    ngx_http_voxanne_main_conf_t *vmcf, ngx_uint_t statement,
+    ngx_str_t *params, ngx_log_t *log);
+static void ngx_http_voxanne_store_send(ngx_http_voxanne_store_write_t *w);
+static void ngx_http_voxanne_store_now(ngx_str_t *at);
+static void ngx_http_voxanne_store_done(ngx_http_voxanne_db_query_t *q,
+    PGresult *res);
+static void ngx_http_voxanne_store_spool(ngx_http_voxanne_store_write_t *w);
+static void ngx_http_voxanne_store_finish(ngx_http_voxanne_store_write_t *w,
+    ngx_uint_t counter, ngx_int_t rc);
+static void ngx_http_voxanne_store_timer(ngx_event_t *ev);
+static void ngx_http_voxanne_store_probed(ngx_http_voxanne_db_query_t *q,
+    PGresult *res);
+static void ngx_http_voxanne_store_replay(ngx_http_voxanne_spool_t *sp,
+    ngx_str_t *record, void *data);
+
+
+static ngx_http_voxanne_store_statement_t  ngx_http_voxanne_statements[] = {
+
+    { ngx_string("call"), "voxanne_record_call",
+      "SELECT voxanne_record_call($1, $2, $3, $4, $5, "
+      "to_timestamp($6::float8), $7::int)", 7 },
+
+    { ngx_string("event"), "voxanne_record_event",
+      "SELECT voxanne_record_event($1, $2, $3, $4, $5::jsonb, "
+      "to_timestamp($6::float8))", 6 }
+};
+
+
+void
+ngx_http_voxanne_store(ngx_http_request_t *r, ngx_uint_t statement,
+    ngx_str_t *params)
+{
+    ngx_http_voxanne_main_conf_t    *vmcf;
+    ngx_http_voxanne_store_write_t  *w;
+
+    vmcf = ngx_http_get_module_main_conf(r, ngx_http_voxanne_module);
+
+    if (vmcf->db.pool == NULL) {
+        return;
+    }
+
+    w = ngx_http_voxanne_store_write(vmcf, statement, params,
+                                     r->connection->log);
+    if (w == NULL) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "voxanne: store: a %s write lost: no memory",
+                      ngx_http_voxanne_statements[statement].statement);
+
+        if (vmcf->calls) {
+            ngx_http_voxanne_calls_count(vmcf->calls,
+                                         NGX_HTTP_VOXANNE_STORE_LOST, 1);
+        }
+
+        return;
+    }
+
+    ngx_http_voxanne_store_send(w);
+}
+
+
+void
+ngx_http_voxanne_store_call(ngx_http_request_t *r,
+    ngx_http_voxanne_tenant_t *t, ngx_str_t *call_sid, ngx_str_t *from,
+    ngx_str_t *to, ngx_str_t *status, ngx_str_t *duration)
+{
+    u_char     at[NGX_TIME_T_LEN + 5];
+    ngx_str_t  params[NGX_HTTP_VOXANNE_STORE_PARAMS];
+
+    params[0] = t->org_id;
+    params[1] = *call_sid;
+    params[2] = *from;
+    params[3] = *to;
+    params[4] = *status;
+    params[5].data = at;
+    ngx_http_voxanne_store_now(&params[5]);
+    params[6] = *duration;
+
+    ngx_http_voxanne_store(r, NGX_HTTP_VOXANNE_STORE_CALL, params);
+}
+
+
+void
+ngx_http_voxanne_store_event(ngx_http_request_t *r,
+    ngx_http_voxanne_tenant_t *t, ngx_str_t *call_sid, const char *key,
+    const char *type, const char *fmt, ...)
+{
+    char          *text;
+    u_char         at[NGX_TIME_T_LEN + 5];
+    va_list        args;
+    json_t        *payload;
+    ngx_str_t      params[NGX_HTTP_VOXANNE_STORE_PARAMS];
+
+    va_start(args, fmt);
+    payload = json_vpack_ex(NULL, 0, fmt, args);
+    va_end(args);
+
+    text = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
+    json_decref(payload);
+
+    if (text == NULL) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "voxanne: store: no payload for event \"%s\"", key);
+        return;
+    }
+
+    params[0] = t->org_id;
+    params[1] = *call_sid;
+    params[2].data = (u_char *) key;
+    params[2].len = ngx_strlen(key);
+    params[3].data = (u_char *) type;
+    params[3].len = ngx_strlen(type);
+    params[4].data = (u_char *) text;
+    params[4].len = ngx_strlen(text);
+    params[5].data = at;
+    ngx_http_voxanne_store_now(&params[5]);
+
+    ngx_http_voxanne_store(r, NGX_HTTP_VOXANNE_STORE_EVENT, params);
+
+    free(text);
+}
+
+
+ngx_int_t
+ngx_http_voxanne_store_init_process(ngx_cycle_t *cycle,
+    ngx_http_voxanne_main_conf_t *vmcf)
+{
+    ngx_http_voxanne_store_replay_t  *rp;
+
+    if (vmcf->db.pool == NULL || vmcf->spool.spool == NULL) {
+        return NGX_OK;
+    }
+
+    rp = ngx_pcalloc(cycle->pool, sizeof(ngx_http_voxanne_store_replay_t));
+    if (rp == NULL) {
+        return NGX_ERROR;
+    }
+
+    rp->vmcf = vmcf;
+
+    rp->timer.handler = ngx_http_voxanne_store_timer;
+    rp->timer.data = rp;
+    rp->timer.log = cycle->log;
+    rp->timer.cancelable = 1;
+
+    rp->probe.sql = "SELECT 1";
+    rp->probe.name = "voxanne_probe";
+    rp->probe.handler = ngx_http_voxanne_store_probed;
+    rp->probe.data = rp;
+
+    ngx_add_timer(&rp->timer, NGX_HTTP_VOXANNE_STORE_REPLAY);
+
+    return NGX_OK;
+}
+
+
+/* now, as Unix time with milliseconds, into at->data */
+
+static void
+ngx_http_voxanne_store_now(ngx_str_t *at)
+{
+    ngx_time_t  *tp;
+
+    tp = ngx_timeofday();
+
+    at->len = ngx_sprintf(at->data, "%T.%03M", tp->sec, tp->msec) - at->data;
+}
+
+
+/* the write, with its parameters copied into its own pool */
+
+static ngx_http_voxanne_store_write_t *
+ngx_http_voxanne_store_write(ngx_http_voxanne_main_conf_t *vmcf,
+    ngx_uint_t statement, ngx_str_t *params, ngx_log_t *log)
+{
+    size_t                              size;
+    ngx_uint_t                          i;
+    ngx_pool_t                         *pool;
+    ngx_http_voxanne_store_write_t     *w;
+    ngx_http_voxanne_store_statement_t *st;
+
+    st = &ngx_http_voxanne_statements[statement];
+
+    size = sizeof(ngx_http_voxanne_store_write_t);
+
+    for (i = 0; i < st->nparams; i++) {
+        size += params[i].len;
+    }
+
+    pool = ngx_create_pool(ngx_max(size + 256, NGX_MIN_POOL_SIZE),
+                           ngx_cycle->log);
+    if (pool == NULL) {
+        return NULL;
+    }
+
+    w = ngx_pcalloc(pool, sizeof(ngx_http_voxanne_store_write_t));
+    if (w == NULL) {
+        ngx_destroy_pool(pool);
+        return NULL;
+    }
+
+    /*
+     * the request's log, without its context: the write may end after the
+     * request and its connection are gone
+     */
+
+    w->log = *log;
+    w->log.handler = NULL;
+    w->log.data = NULL;
+    w->log.action = NULL;
+
+    pool->log = &w->log;
+
+    w->pool = pool;
+    w->vmcf = vmcf;
+    w->statement = statement;
+
+    for (i = 0; i < st->nparams; i++) {
+        if (params[i].data == NULL) {
+            continue;
+        }
+
+        w->params[i].len = params[i].len;
+        w->params[i].data = ngx_pnalloc(pool, params[i].len);
+        if (w->params[i].data == NULL) {
+            ngx_destroy_pool(pool);
+            return NULL;
+        }
+
+        ngx_memcpy(w->params[i].data, params[i].data, params[i].len);
+    }
+
+    w->q.sql = st->sql;
+    w->q.name = st->statement;
+    w->q.params = w->params;
+    w->q.nparams = st->nparams;
+    w->q.org_id = w->params[0];
+    w->q.handler = ngx_http_voxanne_store_done;
+    w->q.log = &w->log;
+
+    return w;
+}
+
+
+static void
+ngx_http_voxanne_store_send(ngx_http_voxanne_store_write_t *w)
+{
+    switch (ngx_http_voxanne_db_query(w->vmcf->db.pool, &w->q)) {
+
+    case NGX_OK:
+        return;
+
+    case NGX_BUSY:     /* the queue is full */
+    case NGX_DECLINED: /* the database is down */
+
+        if (w->replay) {
+            ngx_http_voxanne_store_finish(w, 0, NGX_ERROR);
+            return;
+        }
+
+        ngx_http_voxanne_store_spool(w);
+        return;
+
+    default:
+        ngx_http_voxanne_store_finish(w, NGX_HTTP_VOXANNE_STORE_LOST,
+                                      NGX_DECLINED);
+    }
+}
+
+
+static void
+ngx_http_voxanne_store_done(ngx_http_voxanne_db_query_t *q, PGresult *res)
+{
+    ngx_http_voxanne_store_write_t *w = (ngx_http_voxanne_store_write_t *) q;
+
+    switch (q->status) {
+
+    case NGX_HTTP_VOXANNE_DB_OK:
+        ngx_http_voxanne_store_finish(w, w->replay
+                                         ? NGX_HTTP_VOXANNE_STORE_REPLAYED
+                                         : NGX_HTTP_VOXANNE_STORE_WRITTEN,
+                                      NGX_OK);
+        return;
+
+    case NGX_HTTP_VOXANNE_DB_ERROR:
+
+        /* it would fail again: logged, not spooled */
+
+        ngx_log_error(NGX_LOG_ERR, q->log, 0,
+                      "voxanne: store: %s of call \"%V\" failed: %V",
+                      ngx_http_voxanne_statements[w->statement].statement,
+                      &w->params[1], &q->error);
+
+        ngx_http_voxanne_store_finish(w, NGX_HTTP_VOXANNE_STORE_FAILED,
+                                      NGX_DECLINED);
+        return;
+
+    default: /* timeout, down, closed */
+
+        if (w->replay) {
+            ngx_http_voxanne_store_finish(w, 0, NGX_ERROR);
+            return;
+        }
+
+        ngx_http_voxanne_store_spool(w);
+    }
+}
+
+
+/* the write as a spool record: ["statement", param or null, ...] */
+
+static void
+ngx_http_voxanne_store_spool(ngx_http_voxanne_store_write_t *w)
+{
+    char                               *text;
+    json_t                             *record, *v;
+    ngx_int_t                           rc;
+    ngx_uint_t                          i;
+    ngx_http_voxanne_store_statement_t *st;
+
+    st = &ngx_http_voxanne_statements[w->statement];
+
+    text = NULL;
+    record = json_array();
+
+    if (record != NULL) {
+        v = json_stringn((char *) st->name.data, st->name.len);
+
+        for (i = 0; v != NULL && json_array_append_new(record, v) == 0; i++) {
+
+            if (i == st->nparams) {
+                text = json_dumps(record, JSON_COMPACT);
+                break;
+            }
+
+            v = w->params[i].data
+                ? json_stringn((char *) w->params[i].data, w->params[i].len)
+                : json_null();
+        }
+
+        json_decref(record);
+    }
+
+    rc = text ? ngx_http_voxanne_spool_append(w->vmcf->spool.spool,
+                                              (u_char *) text,
+                                              ngx_strlen(text))
+              : NGX_DECLINED;
+
+    free(text);
+
+    if (rc == NGX_OK) {
+        ngx_http_voxanne_store_finish(w, NGX_HTTP_VOXANNE_STORE_SPOOLED,
+                                      NGX_OK);
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_ERR, w->q.log, 0,
+                  "voxanne: store: %s of call \"%V\" lost: PostgreSQL "
+                  "cannot take it and the spool neither",
+                  st->statement, &w->params[1]);
+
+    ngx_http_voxanne_store_finish(w, NGX_HTTP_VOXANNE_STORE_LOST,
+                                  NGX_DECLINED);
+}
+
+
+/* counted; a replayed write tells the spool how it went */
+
+static void
+ngx_http_voxanne_store_finish(ngx_http_voxanne_store_write_t *w,
+    ngx_uint_t counter, ngx_int_t rc)
+{
+    ngx_uint_t                     replay;
+    ngx_http_voxanne_main_conf_t  *vmcf;
+
+    vmcf = w->vmcf;
+    replay = w->replay;
+
+    if (counter && vmcf->calls) {
+        ngx_http_voxanne_calls_count(vmcf->calls, counter, 1);
+    }
+
+    ngx_destroy_pool(w->pool);
+
+    if (replay) {
+        ngx_http_voxanne_spool_next(vmcf->spool.spool, rc);
+    }
+}
+
+
+/*
+ * While the database answers, the spool is replayed.  While it is down,
+ * a probe lets the pool try it again once its backoff has passed, even
+ * when no call writes anything.
+ */
+
+static void
+ngx_http_voxanne_store_timer(ngx_event_t *ev)
+{
+    ngx_http_voxanne_db_stats_t       st;
+    ngx_http_voxanne_main_conf_t     *vmcf;
+    ngx_http_voxanne_store_replay_t  *rp;
+
+    rp = ev->data;
+    vmcf = rp->vmcf;
+
+    if (ngx_exiting || ngx_terminate) {
+        return;
+    }
+
+    ngx_http_voxanne_db_stats(vmcf->db.pool, &st);
+
+    if (!st.down) {
+        ngx_http_voxanne_spool_replay(vmcf->spool.spool,
+                                      ngx_http_voxanne_store_replay, vmcf);
+
+    } else if (!rp->probing
+               && ngx_http_voxanne_db_query(vmcf->db.pool, &rp->probe)
+                  == NGX_OK)
+    {
+        rp->probing = 1;
+    }
+
+    ngx_add_timer(ev, NGX_HTTP_VOXANNE_STORE_REPLAY);
+}
+
+
+static void
+ngx_http_voxanne_store_probed(ngx_http_voxanne_db_query_t *q, PGresult *res)
+{
+    ngx_http_voxanne_store_replay_t *rp = q->data;
+
+    rp->probing = 0;
+}
+
+
+static void
+ngx_http_voxanne_store_replay(ngx_http_voxanne_spool_t *sp,
+    ngx_str_t *record, void *data)
+{
+    ngx_http_voxanne_main_conf_t *vmcf = data;
+
+    size_t                               i, n;
+    json_t                              *json, *v;
+    ngx_int_t                            rc;
+    ngx_str_t                            name;
+    ngx_uint_t                           s;
+    json_error_t                         err;
+    ngx_http_voxanne_store_write_t      *w;
+    ngx_http_voxanne_store_statement_t  *st;
+    ngx_str_t                            params[NGX_HTTP_VOXANNE_STORE_PARAMS];
+
+    w = NULL;
+    rc = NGX_DECLINED;
+
+    json = json_loadb((char *) record->data, record->len, 0, &err);
+
+    n = json_array_size(json);
+    v = json_array_get(json, 0);
+
+    name.data = (u_char *) json_string_value(v);
+    name.len = json_string_length(v);
+
+    for (s = 0; name.data && s < NGX_HTTP_VOXANNE_STORE_STATEMENTS; s++) {
+        st = &ngx_http_voxanne_statements[s];
+
+        if (st->name.len != name.len
+            || ngx_strncmp(st->name.data, name.data, name.len) != 0
+            || n != st->nparams + 1)
+        {
+            continue;
+        }
+
+        for (i = 0; i < st->nparams; i++) {
+            v = json_array_get(json, i + 1);
+
+            if (json_is_null(v)) {
+                ngx_str_null(&params[i]);
+                continue;
+            }
+
+            if (!json_is_string(v)) {
+                break;
+            }
+
+            params[i].data = (u_char *) json_string_value(v);
+            params[i].len = json_string_length(v);
+        }
+
+        if (i == st->nparams) {
+            w = ngx_http_voxanne_store_write(vmcf, s, params,
+                                             ngx_cycle->log);
+
+            /* no memory: the file is replayed again later */
+
+            rc = NGX_ERROR;
+        }
+
+        break;
+    }
+
+    json_decref(json);
+
+    if (w == NULL) {
+        if (rc == NGX_DECLINED) {
+            ngx_log_error(NGX_LOG_ALERT, ngx_cycle->log, 0,
+                          "voxanne: store: a spool record that is no write "
+                          "skipped");
+        }
+
+        ngx_http_voxanne_spool_next(sp, rc);
+        return;
+    }
+
+    w->replay = 1;
+
+    ngx_http_voxanne_store_send(w);
+}

@@ -1,0 +1,48 @@
+
+/*
+ * Copyright (C) 2026 Voxanne Edge authors
+ */
+
+
+#ifndef _NGX_HTTP_VOXANNE_TOOLS_H_INCLUDED_
+#define _NGX_HTTP_VOXANNE_TOOLS_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include <jansson.h>
+
+
+/*
+ * The agent's tools, one implementation for every caller (Vapi's
+ * tool-calls, the realtime bridge): a call names a tool and carries its
+ * arguments; the result is one line the model can speak from, or an error
+ * line.  ngx_http_voxanne_tool_run() returns NGX_OK with the result set,
+ * NGX_AGAIN when the tool waits (on PostgreSQL) and calls tc->done() once
+ * the result is set, or NGX_ERROR when it could not run at all.
+ */
+
+
+typedef struct ngx_http_voxanne_tool_call_s  ngx_http_voxanne_tool_call_t;
+
+typedef void (*ngx_http_voxanne_tool_done_pt)(ngx_http_voxanne_tool_call_t *tc);
+
+
+struct ngx_http_voxanne_tool_call_s {
+    ngx_http_voxanne_tenant_t      *tenant;
+    ngx_str_t                       name;
+    json_t                         *arguments;   /* an object */
+    ngx_str_t                       result;      /* one line */
+    ngx_uint_t                      failed;      /* the result is an error */
+    ngx_pool_t                     *pool;
+    ngx_log_t                      *log;
+    ngx_http_voxanne_tool_done_pt   done;
+    void                           *data;
+};
+
+
+ngx_int_t ngx_http_voxanne_tool_run(ngx_http_voxanne_tool_call_t *tc);
+
+
+#endif /* _NGX_HTTP_VOXANNE_TOOLS_H_INCLUDED_ */

@@ -1,0 +1,71 @@
+
+/*
+ * Copyright (C) 2026 Voxanne Edge authors
+ *
+ * libFuzzer target of the Vapi server message reader: any bytes give
+ * NGX_OK or NGX_DECLINED with a reason, and what it accepts holds: a known
+ * type, strings within their caps, at most the cap of tool calls, each
+ * with an id, and either an error or a tool name of [A-Za-z0-9_-] with
+ * arguments that are a JSON object.  Freeing leaves nothing behind.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <stdlib.h>
+#include "ngx_http_voxanne_vapi_msg.h"
+#include "fuzz.h"
+
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    u_char                        *copy;
+    size_t                         j;
+    ngx_int_t                      rc;
+    ngx_uint_t                     i;
+    ngx_http_voxanne_vapi_msg_t    msg;
+    ngx_http_voxanne_vapi_call_t  *call;
+
+    copy = fuzz_copy(data, size);
+
+    rc = ngx_http_voxanne_vapi_msg_parse(&msg, copy, size);
+
+    fuzz_assert(rc == NGX_OK || (rc == NGX_DECLINED && msg.error != NULL));
+
+    if (rc == NGX_OK) {
+        fuzz_assert(msg.type <= NGX_HTTP_VOXANNE_VAPI_OTHER);
+        fuzz_assert(msg.type_name.len > 0 && msg.type_name.len <= 64);
+        fuzz_assert(msg.number.len <= 64 && msg.customer.len <= 64);
+        fuzz_assert(msg.call_id.len <= 256 && msg.provider_id.len <= 256);
+        fuzz_assert(msg.ncalls <= NGX_HTTP_VOXANNE_VAPI_CALLS);
+        fuzz_assert(msg.ncalls == 0
+                    || msg.type == NGX_HTTP_VOXANNE_VAPI_TOOL_CALLS);
+
+        for (i = 0; i < msg.ncalls; i++) {
+            call = &msg.calls[i];
+
+            fuzz_assert(call->id.len > 0 && call->id.len <= 256);
+
+            if (call->error) {
+                continue;
+            }
+
+            fuzz_assert(call->name.len > 0 && call->name.len <= 64);
+            fuzz_assert(json_is_object(call->arguments));
+
+            for (j = 0; j < call->name.len; j++) {
+                fuzz_assert(isalnum(call->name.data[j])
+                            || call->name.data[j] == '_'
+                            || call->name.data[j] == '-');
+            }
+        }
+    }
+
+    ngx_http_voxanne_vapi_msg_free(&msg);
+    fuzz_assert(msg.json == NULL && msg.ncalls == 0);
+
+    free(copy);
+
+    return 0;
+}

@@ -1,0 +1,198 @@
+
+/*
+ * Copyright (C) 2026 Voxanne Edge authors
+ *
+ * Unit tests of the Vapi server message reader, on the shapes of
+ * protocols.md §6: the message types, and tool calls in every shape Vapi's
+ * specification, documentation and examples use.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include "ngx_http_voxanne_vapi_msg.h"
+#include "tap.h"
+
+
+static ngx_int_t
+parse(ngx_http_voxanne_vapi_msg_t *msg, const char *json)
+{
+    ngx_http_voxanne_vapi_msg_free(msg);
+
+    return ngx_http_voxanne_vapi_msg_parse(msg, (u_char *) json,
+                                           strlen(json));
+}
+
+
+static int
+is(ngx_str_t *s, const char *want)
+{
+    return s->len == strlen(want) && memcmp(s->data, want, s->len) == 0;
+}
+
+
+static int
+arg(ngx_http_voxanne_vapi_call_t *call, const char *name, const char *want)
+{
+    json_t  *v;
+
+    v = json_object_get(call->arguments, name);
+
+    return json_is_string(v) && strcmp(json_string_value(v), want) == 0;
+}
+
+
+static void
+test_refused(ngx_http_voxanne_vapi_msg_t *msg)
+{
+    ngx_uint_t  i;
+
+    static const char  *bad[] = {
+        "hello", "[1]", "{}", "{\"message\":1}", "{\"message\":{}}",
+        "{\"message\":{\"type\":7}}", "{\"message\":{\"type\":\"\"}}",
+        "{\"message\":{\"type\":\"a\",\"type\":\"b\"}}", NULL
+    };
+
+    for (i = 0; bad[i]; i++) {
+        tap_ok(parse(msg, bad[i]) == NGX_DECLINED && msg->error != NULL,
+               "refused: %s (%s)", bad[i], msg->error ? msg->error : "");
+    }
+}
+
+
+static void
+test_types(ngx_http_voxanne_vapi_msg_t *msg)
+{
+    tap_ok(parse(msg, "{\"message\":{\"type\":\"assistant-request\","
+                      "\"phoneNumber\":{\"number\":\"+15550100001\"},"
+                      "\"customer\":{\"number\":\"+14155550123\"},"
+                      "\"call\":{\"id\":\"c-1\",\"phoneCallProviderId\":"
+                      "\"CA1\"},\"timestamp\":1767225600000}}") == NGX_OK
+           && msg->type == NGX_HTTP_VOXANNE_VAPI_ASSISTANT_REQUEST
+           && is(&msg->number, "+15550100001")
+           && is(&msg->customer, "+14155550123")
+           && is(&msg->call_id, "c-1") && is(&msg->provider_id, "CA1"),
+           "assistant-request: the numbers and the call");
+
+    tap_ok(parse(msg, "{\"message\":{\"type\":\"status-update\","
+                      "\"status\":\"ended\",\"endedReason\":"
+                      "\"customer-ended-call\",\"call\":{\"customer\":"
+                      "{\"number\":\"+14155550124\"}}}}") == NGX_OK
+           && msg->type == NGX_HTTP_VOXANNE_VAPI_STATUS_UPDATE
+           && is(&msg->status, "ended")
+           && is(&msg->ended_reason, "customer-ended-call")
+           && is(&msg->customer, "+14155550124"),
+           "status-update: the status, the reason, the caller from call");
+
+    tap_ok(parse(msg, "{\"message\":{\"type\":\"end-of-call-report\","
+                      "\"endedReason\":\"assistant-ended-call\","
+                      "\"artifact\":{},\"analysis\":{}}}") == NGX_OK
+           && msg->type == NGX_HTTP_VOXANNE_VAPI_END_OF_CALL_REPORT
+           && is(&msg->ended_reason, "assistant-ended-call"),
+           "end-of-call-report");
+
+    tap_ok(parse(msg, "{\"message\":{\"type\":\"transcript[transcriptType="
+                      "\\\"final\\\"]\"}}") == NGX_OK
+           && msg->type == NGX_HTTP_VOXANNE_VAPI_OTHER
+           && is(&msg->type_name, "transcript[transcriptType=\"final\"]"),
+           "another type is read as other");
+}
+
+
+static void
+test_calls(ngx_http_voxanne_vapi_msg_t *msg)
+{
+    ngx_uint_t  i;
+    char        json[8192], *p;
+
+    tap_ok(parse(msg, "{\"message\":{\"type\":\"tool-calls\",\"toolCallList\":"
+                      "[{\"id\":\"t1\",\"type\":\"function\",\"function\":"
+                      "{\"name\":\"check_availability\",\"arguments\":"
+                      "\"{\\\"service\\\":\\\"Botox\\\"}\"}}]}}") == NGX_OK
+           && msg->type == NGX_HTTP_VOXANNE_VAPI_TOOL_CALLS
+           && msg->ncalls == 1 && is(&msg->calls[0].id, "t1")
+           && is(&msg->calls[0].name, "check_availability")
+           && msg->calls[0].error == NULL
+           && arg(&msg->calls[0], "service", "Botox"),
+           "the OpenAPI shape: arguments as JSON text");
+
+    tap_ok(parse(msg, "{\"message\":{\"type\":\"tool-calls\",\"toolCallList\":"
+                      "[{\"id\":\"t2\",\"name\":\"list_services\","
+                      "\"arguments\":{\"q\":\"x\"}},"
+                      "{\"id\":\"t3\",\"name\":\"find_customer\","
+                      "\"parameters\":{\"phone\":\"+14155550123\"}}]}}")
+           == NGX_OK
+           && msg->ncalls == 2
+           && is(&msg->calls[0].name, "list_services")
+           && arg(&msg->calls[0], "q", "x")
+           && is(&msg->calls[1].id, "t3")
+           && arg(&msg->calls[1], "phone", "+14155550123"),
+           "the documentation's shapes: arguments and parameters objects");
+
+    tap_ok(parse(msg, "{\"message\":{\"type\":\"tool-calls\",\"toolCalls\":"
+                      "[{\"id\":\"t4\",\"function\":{\"name\":\"end_call\"}}]"
+                      "}}") == NGX_OK
+           && msg->ncalls == 1 && is(&msg->calls[0].name, "end_call")
+           && msg->calls[0].error == NULL
+           && json_object_size(msg->calls[0].arguments) == 0,
+           "toolCalls, and no arguments: an empty object");
+
+    tap_ok(parse(msg, "{\"message\":{\"type\":\"tool-calls\","
+                      "\"toolWithToolCallList\":[{\"name\":\"get_current_time\","
+                      "\"toolCall\":{\"id\":\"t5\",\"parameters\":{}}}]}}")
+           == NGX_OK
+           && msg->ncalls == 1 && is(&msg->calls[0].id, "t5")
+           && is(&msg->calls[0].name, "get_current_time"),
+           "toolWithToolCallList: the name beside the call");
+
+    tap_ok(parse(msg, "{\"message\":{\"type\":\"tool-calls\",\"toolCallList\":"
+                      "[{\"name\":\"no_id\"},{\"id\":\"\"},"
+                      "{\"id\":\"t6\",\"function\":{\"name\":\"x\","
+                      "\"arguments\":\"{not json\"}},"
+                      "{\"id\":\"t7\",\"name\":\"a b\"},"
+                      "{\"id\":\"t8\",\"arguments\":{}},"
+                      "{\"id\":\"t9\",\"name\":\"y\",\"arguments\":[1]}]}}")
+           == NGX_OK
+           && msg->ncalls == 4
+           && is(&msg->calls[0].id, "t6") && msg->calls[0].error != NULL
+           && is(&msg->calls[1].id, "t7") && msg->calls[1].error != NULL
+           && is(&msg->calls[2].id, "t8") && msg->calls[2].error != NULL
+           && is(&msg->calls[3].id, "t9") && msg->calls[3].error != NULL,
+           "calls without an id are left out; bad names and arguments are "
+           "errors with their ids");
+
+    tap_ok(parse(msg, "{\"message\":{\"type\":\"tool-calls\"}}") == NGX_OK
+           && msg->ncalls == 0 && msg->error != NULL,
+           "tool-calls without a list");
+
+    p = json + sprintf(json, "{\"message\":{\"type\":\"tool-calls\","
+                             "\"toolCallList\":[");
+
+    for (i = 0; i < NGX_HTTP_VOXANNE_VAPI_CALLS + 3; i++) {
+        p += sprintf(p, "%s{\"id\":\"c%u\",\"name\":\"n\"}", i ? "," : "",
+                     (unsigned) i);
+    }
+
+    strcpy(p, "]}}");
+
+    tap_ok(parse(msg, json) == NGX_OK
+           && msg->ncalls == NGX_HTTP_VOXANNE_VAPI_CALLS && msg->ignored == 3,
+           "calls over the cap are counted, not read");
+}
+
+
+int
+main(void)
+{
+    ngx_http_voxanne_vapi_msg_t  msg;
+
+    ngx_memzero(&msg, sizeof(ngx_http_voxanne_vapi_msg_t));
+
+    test_refused(&msg);
+    test_types(&msg);
+    test_calls(&msg);
+
+    ngx_http_voxanne_vapi_msg_free(&msg);
+
+    return tap_done();
+}
