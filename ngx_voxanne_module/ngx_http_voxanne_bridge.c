@@ -82,6 +82,8 @@ struct ngx_http_voxanne_bridge_s {
     ngx_uint_t                     item_done;   /* its audio has all come */
 
     ngx_queue_t                    tools;     /* waiting for a result */
+    ngx_uint_t                     responding; /* a response is on */
+    ngx_uint_t                     respond;    /* one more when it is done */
 
     ngx_uint_t                     deltas;
     ngx_uint_t                     barge_ins;
@@ -116,6 +118,7 @@ static void ngx_http_voxanne_bridge_tool_output(ngx_http_voxanne_bridge_t *b,
     ngx_http_voxanne_bridge_tool_t *bt);
 static ngx_int_t ngx_http_voxanne_bridge_send(ngx_http_voxanne_bridge_t *b,
     ngx_str_t *text);
+static void ngx_http_voxanne_bridge_respond(ngx_http_voxanne_bridge_t *b);
 static void ngx_http_voxanne_bridge_fail(ngx_http_voxanne_bridge_t *b,
     ngx_uint_t cause, const char *fmt, ...);
 static void ngx_http_voxanne_bridge_twilio(ngx_http_voxanne_bridge_t *b);
@@ -626,6 +629,41 @@ ngx_http_voxanne_bridge_mark(ngx_http_voxanne_bridge_t *b, ngx_str_t *name)
 }
 
 
+/*
+ * A key the caller pressed goes to the model as what the caller said,
+ * "The caller pressed 3.", and the model answers it.  Keys before the
+ * provider is open are not kept: the greeting comes first.
+ */
+
+void
+ngx_http_voxanne_bridge_dtmf(ngx_http_voxanne_bridge_t *b, ngx_str_t *digit)
+{
+    u_char     buf[NGX_HTTP_VOXANNE_BRIDGE_FRAME];
+    ngx_str_t  text;
+
+    if (b->state != NGX_HTTP_VOXANNE_BRIDGE_OPEN
+        || digit->len != 1
+        || ngx_strlchr((u_char *) "0123456789*#ABCD",
+                       (u_char *) "0123456789*#ABCD" + 16, digit->data[0])
+           == NULL)
+    {
+        return;
+    }
+
+    text.data = buf;
+    text.len = ngx_sprintf(buf, "{\"type\":\"conversation.item.create\","
+                                "\"item\":{\"type\":\"message\",\"role\":"
+                                "\"user\",\"content\":[{\"type\":"
+                                "\"input_text\",\"text\":\"The caller "
+                                "pressed %c.\"}]}}", digit->data[0])
+               - buf;
+
+    if (ngx_http_voxanne_bridge_send(b, &text) == NGX_OK) {
+        ngx_http_voxanne_bridge_respond(b);
+    }
+}
+
+
 void
 ngx_http_voxanne_bridge_drained(ngx_http_voxanne_bridge_t *b)
 {
@@ -684,6 +722,8 @@ ngx_http_voxanne_bridge_opened(void *data)
     {
         return;
     }
+
+    b->responding = 1;
 
     ngx_http_voxanne_bridge_provider_drained(b);
 }
@@ -773,6 +813,20 @@ ngx_http_voxanne_bridge_message(void *data, u_char *text, size_t len)
 
     case NGX_HTTP_VOXANNE_RT_SPEECH_STARTED:
         rc = ngx_http_voxanne_bridge_barge_in(b);
+        break;
+
+    case NGX_HTTP_VOXANNE_RT_RESPONSE_CREATED:
+        b->responding = 1;
+        break;
+
+    case NGX_HTTP_VOXANNE_RT_RESPONSE_DONE:
+        b->responding = 0;
+
+        if (b->respond) {
+            b->respond = 0;
+            ngx_http_voxanne_bridge_respond(b);
+        }
+
         break;
 
     case NGX_HTTP_VOXANNE_RT_FUNCTION_CALL:
@@ -1122,11 +1176,33 @@ ngx_http_voxanne_bridge_tool_output(ngx_http_voxanne_bridge_t *b,
     s.len = ngx_strlen(text);
 
     if (ngx_http_voxanne_bridge_send(b, &s) == NGX_OK) {
-        ngx_str_set(&s, "{\"type\":\"response.create\"}");
-        (void) ngx_http_voxanne_bridge_send(b, &s);
+        ngx_http_voxanne_bridge_respond(b);
     }
 
     free(text);
+}
+
+
+/*
+ * The model is asked to speak: now, or once the response in progress is
+ * done (a second one would be refused with an error event).
+ */
+
+static void
+ngx_http_voxanne_bridge_respond(ngx_http_voxanne_bridge_t *b)
+{
+    ngx_str_t  text;
+
+    if (b->responding) {
+        b->respond = 1;
+        return;
+    }
+
+    ngx_str_set(&text, "{\"type\":\"response.create\"}");
+
+    if (ngx_http_voxanne_bridge_send(b, &text) == NGX_OK) {
+        b->responding = 1;
+    }
 }
 
 

@@ -38,7 +38,7 @@ char *ngx_http_voxanne_bridge_merge(ngx_conf_t *cf,
 /*
  * The stream.  start(): after "start" was accepted, NGX_DECLINED when the
  * call's agent is the echo; media(): a caller's "media" payload; mark(): a
- * mark Twilio played; writable(): whether the next Twilio message may be
+ * mark Twilio played; dtmf(): a key the caller pressed; writable(): whether the next Twilio message may be
  * read (the provider's output has room); drained(): Twilio's output has
  * drained; end(): from the request's pool cleanup.
  */
@@ -49,6 +49,8 @@ void ngx_http_voxanne_bridge_media(ngx_http_voxanne_bridge_t *b,
     ngx_str_t *payload);
 void ngx_http_voxanne_bridge_mark(ngx_http_voxanne_bridge_t *b,
     ngx_str_t *name);
+void ngx_http_voxanne_bridge_dtmf(ngx_http_voxanne_bridge_t *b,
+    ngx_str_t *digit);
 ngx_uint_t ngx_http_voxanne_bridge_writable(ngx_http_voxanne_bridge_t *b);
 void ngx_http_voxanne_bridge_drained(ngx_http_voxanne_bridge_t *b);
 void ngx_http_voxanne_bridge_end(ngx_http_voxanne_bridge_t *b);

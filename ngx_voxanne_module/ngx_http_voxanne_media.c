@@ -758,6 +758,11 @@ ngx_http_voxanne_media_message(ngx_http_request_t *r,
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "voxanne: media: call %V: dtmf \"%V\"",
                       &ctx->call_sid, &msg.digit);
+
+        if (ctx->bridge) {
+            ngx_http_voxanne_bridge_dtmf(ctx->bridge, &msg.digit);
+        }
+
         break;
 
     case NGX_HTTP_VOXANNE_MSG_STOP:

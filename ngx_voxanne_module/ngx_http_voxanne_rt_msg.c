@@ -29,6 +29,7 @@ static ngx_http_voxanne_rt_type_t  ngx_http_voxanne_rt_types[] = {
       NGX_HTTP_VOXANNE_RT_SPEECH_STARTED },
     { ngx_string("response.function_call_arguments.done"),
       NGX_HTTP_VOXANNE_RT_FUNCTION_CALL },
+    { ngx_string("response.created"), NGX_HTTP_VOXANNE_RT_RESPONSE_CREATED },
     { ngx_string("response.done"), NGX_HTTP_VOXANNE_RT_RESPONSE_DONE },
     { ngx_string("session.created"), NGX_HTTP_VOXANNE_RT_SESSION },
     { ngx_string("session.updated"), NGX_HTTP_VOXANNE_RT_SESSION },

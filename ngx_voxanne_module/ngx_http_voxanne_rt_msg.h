@@ -37,6 +37,7 @@ typedef enum {
     NGX_HTTP_VOXANNE_RT_AUDIO_DONE,       /* response.output_audio.done */
     NGX_HTTP_VOXANNE_RT_SPEECH_STARTED,   /* input_audio_buffer.speech_... */
     NGX_HTTP_VOXANNE_RT_FUNCTION_CALL,    /* ...function_call_arguments.done */
+    NGX_HTTP_VOXANNE_RT_RESPONSE_CREATED, /* response.created */
     NGX_HTTP_VOXANNE_RT_RESPONSE_DONE,    /* response.done */
     NGX_HTTP_VOXANNE_RT_SESSION,          /* session.created, .updated */
     NGX_HTTP_VOXANNE_RT_ERROR,            /* error */

@@ -14,6 +14,7 @@ our $burst = Voxanne::Test::Realtime->start(args => ['--reply-ms', '200', '--bur
 our $tools = Voxanne::Test::Realtime->start(args => ['--reply-ms', '80', '--burst',
                                                      '--transcript', 'what time is it',
                                                      '--tool', 'what time=get_current_time']);
+our $keys = Voxanne::Test::Realtime->start(args => ['--reply-ms', '80', '--burst']);
 
 sub locations {
     my ($url) = @_;
@@ -163,5 +164,41 @@ __DATA__
 --- ws_skip_unmatched
 --- error_log eval
 [ qr/barge-in, item \S+ played 200 of 200 ms/, qr/\d+ audio deltas, 1 barge-ins, 0 truncations/ ]
+--- no_error_log
+[error]
+
+
+
+=== TEST 5: a key the caller presses goes to the model as "The caller pressed 1.": here it calls get_current_time, answered, and the model speaks again
+--- http_config eval: ::tenant(tools => 'get_current_time')
+--- user_files eval: $::files
+--- config eval: ::locations($::keys->url)
+--- media eval: {}
+--- ws_send eval
+[ ::connected(), ::start(),
+  { expect => { json => { event => 'mark', mark => { name => '1:80' } } } },
+  JSON::PP::encode_json({ event => 'dtmf', streamSid => $::MZ, sequenceNumber => '5',
+                dtmf => { track => 'inbound_track', digit => '1' } }),
+  { run => sub {
+        my ($output) = $::keys->wait_log(sub { grep { ($_->{item}{type} // '') eq 'function_call_output' }
+                                                ::conn_log($::keys, dir => 'in', type => 'conversation.item.create') }, 5)
+            or die "no function_call_output";
+        my ($said) = grep { ($_->{item}{type} // '') eq 'message' }
+                     ::conn_log($::keys, dir => 'in', type => 'conversation.item.create');
+        die "no message" unless $said
+            && $said->{item}{role} eq 'user'
+            && $said->{item}{content}[0]{type} eq 'input_text'
+            && $said->{item}{content}[0]{text} eq 'The caller pressed 1.';
+        die "output: $output->{item}{output}" unless $output->{item}{output} =~ /^It is /;
+        die "not spoken" unless $::keys->wait_log(sub {
+            grep { $_->{t} > $output->{t} } ::conn_log($::keys, dir => 'out', type => 'response.done') }, 5);
+        die "the mock refused something: " . JSON::PP::encode_json([::conn_log($::keys, dir => 'out', type => 'error')])
+            if ::conn_log($::keys, dir => 'out', type => 'error');
+    } },
+  ::stop() ]
+--- ws_close_code: 1000
+--- ws_skip_unmatched
+--- error_log eval
+[ qr/dtmf "1"/, qr/realtime: call $::SID: function call "get_current_time"/ ]
 --- no_error_log
 [error]

@@ -105,6 +105,12 @@ main(void)
            "a function call: call_id, name, arguments");
     ngx_http_voxanne_rt_msg_free(&msg);
 
+    tap_ok(parse(&msg, "{\"type\":\"response.created\",\"response\":"
+                       "{\"status\":\"in_progress\"}}") == NGX_OK
+           && msg.event == NGX_HTTP_VOXANNE_RT_RESPONSE_CREATED,
+           "response.created");
+    ngx_http_voxanne_rt_msg_free(&msg);
+
     tap_ok(parse(&msg, "{\"type\":\"response.done\",\"response\":"
                        "{\"status\":\"cancelled\"}}") == NGX_OK
            && msg.event == NGX_HTTP_VOXANNE_RT_RESPONSE_DONE
