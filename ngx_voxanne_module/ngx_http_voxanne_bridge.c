@@ -190,8 +190,8 @@ ngx_http_voxanne_bridge_merge(ngx_conf_t *cf,
     char                           *rv;
     size_t                          need;
     ngx_uint_t                      i;
-    ngx_http_voxanne_tenant_t     **tp;
     ngx_http_core_loc_conf_t       *clcf;
+    ngx_http_voxanne_tenant_t     **tp;
     ngx_http_voxanne_wsc_conf_t    *wsc;
     ngx_http_voxanne_main_conf_t   *vmcf;
 
@@ -495,8 +495,8 @@ static void
 ngx_http_voxanne_bridge_early(ngx_http_voxanne_bridge_t *b,
     ngx_str_t *payload)
 {
-    uint32_t  len;
     size_t    need;
+    uint32_t  len;
 
     need = sizeof(uint32_t) + payload->len;
 

@@ -996,8 +996,8 @@ ngx_http_voxanne_wsc_read(ngx_http_voxanne_wsc_t *wsc)
 {
     ssize_t            n;
     ngx_int_t          rc;
-    ngx_uint_t         got;
     ngx_buf_t         *b;
+    ngx_uint_t         got;
     ngx_connection_t  *c;
 
     c = wsc->peer.connection;
