@@ -46,9 +46,9 @@ static u_char  ngx_http_voxanne_crypt_hexdigits[] = "0123456789abcdef";
  * else must be 64 hex digits, optionally followed by white space (a
  * newline).  Refused as mistakes: an all-zero key, and 32 bytes that are
  * all printable (a passphrase, or a 128-bit key in hex), which a random key
- * is with a chance of about 1 in 6 * 10^13.  Returns NGX_OK, NGX_DECLINED for text
- * that is not a key, or NGX_ERROR when libcrypto fails.  The decoding does
- * not branch on the key's digits.
+ * is with a chance of about 1 in 6 * 10^13.  Returns NGX_OK, NGX_DECLINED
+ * for text that is not a key, or NGX_ERROR when libcrypto fails.  The
+ * decoding does not branch on the key's digits.
  */
 
 ngx_int_t

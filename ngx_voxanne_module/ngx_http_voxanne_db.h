@@ -106,7 +106,7 @@ typedef struct {
     ngx_uint_t                        idle;
     ngx_uint_t                        connecting;
     ngx_uint_t                        queued;
-    ngx_uint_t                        down;         /* the last connect failed */
+    ngx_uint_t                        down;         /* a connect failed last */
 } ngx_http_voxanne_db_stats_t;
 
 
