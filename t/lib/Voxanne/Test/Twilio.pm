@@ -9,8 +9,10 @@ use warnings;
 
 use Digest::SHA qw(hmac_sha1_base64 hmac_sha256_base64);
 use Exporter 'import';
+use Test::More ();
+use Time::Local qw(timegm);
 
-our @EXPORT_OK = qw(twilio_sign twilio_form twilio_request stream_token_mac);
+our @EXPORT_OK = qw(twilio_sign twilio_form twilio_request stream_token_mac stream_token_ok);
 
 # base64(HMAC-SHA1(token, url . name1 . value1 ...)), sorted by name, then
 # by value, each distinct pair once
@@ -50,6 +52,24 @@ sub stream_token_mac {
     my ($token, $expires, $tenant, $sid) = @_;
     my $mac = hmac_sha256_base64("voxanne-stream-token/v1\n$expires\n$tenant\n$sid", $token);
     return $mac =~ tr{+/}{-_}r;
+}
+
+# two assertions on the stream token of a voice webhook's response: its MAC
+# is the one the media route will check, and it expires ttl seconds after
+# the response's Date (a block's later requests may come seconds after it)
+sub stream_token_ok {
+    my ($res, $key, $tenant, $sid, $ttl, $name) = @_;
+    my ($expires, $mac) = ($res->{body} // '')
+        =~ m{<Parameter name="token" value="v1\.(\d+)\.([A-Za-z0-9_-]{43})"/>};
+    my %mon = (Jan => 0, Feb => 1, Mar => 2, Apr => 3, May => 4, Jun => 5,
+               Jul => 6, Aug => 7, Sep => 8, Oct => 9, Nov => 10, Dec => 11);
+    my ($d, $m, $y, $hh, $mm, $ss) = (($res->{headers}{date} || [])->[0] // '')
+        =~ /^\w+, (\d+) (\w+) (\d+) (\d+):(\d+):(\d+) GMT$/;
+    my $date = defined $ss ? timegm($ss, $mm, $hh, $d, $mon{$m}, $y) : 0;
+    Test::More::ok(defined $mac && $mac eq stream_token_mac($key, $expires, $tenant, $sid),
+                   "$name is signed for $tenant and $sid");
+    Test::More::ok(defined $expires && abs($expires - $date - $ttl) <= 1,
+                   "$name expires ${ttl}s after its response");
 }
 
 1;
