@@ -38,9 +38,10 @@ char *ngx_http_voxanne_bridge_merge(ngx_conf_t *cf,
 /*
  * The stream.  start(): after "start" was accepted, NGX_DECLINED when the
  * call's agent is the echo; media(): a caller's "media" payload; mark(): a
- * mark Twilio played; dtmf(): a key the caller pressed; writable(): whether the next Twilio message may be
- * read (the provider's output has room); drained(): Twilio's output has
- * drained; end(): from the request's pool cleanup.
+ * mark Twilio played; dtmf(): a key the caller pressed; writable(): whether
+ * the next Twilio message may be read (the provider's output has room);
+ * drained(): Twilio's output has drained; end(): from the request's pool
+ * cleanup.
  */
 
 ngx_int_t ngx_http_voxanne_bridge_start(ngx_http_request_t *r,
