@@ -88,6 +88,7 @@ struct ngx_http_voxanne_bridge_s {
     ngx_uint_t                     deltas;
     ngx_uint_t                     barge_ins;
     ngx_uint_t                     truncations;
+    ngx_uint_t                     turns;       /* transcripts stored */
 };
 
 
@@ -831,6 +832,18 @@ ngx_http_voxanne_bridge_message(void *data, u_char *text, size_t len)
 
     case NGX_HTTP_VOXANNE_RT_FUNCTION_CALL:
         ngx_http_voxanne_bridge_function(b, &msg);
+        break;
+
+    case NGX_HTTP_VOXANNE_RT_CALLER_SAID:
+    case NGX_HTTP_VOXANNE_RT_AGENT_SAID:
+
+        /* numbered as they complete; the text is never logged */
+
+        ngx_http_voxanne_store_turn(b->request, b->media->tenant,
+                                    &b->media->call_sid, b->turns++,
+                                    msg.event == NGX_HTTP_VOXANNE_RT_CALLER_SAID
+                                    ? "caller" : "agent",
+                                    &msg.transcript);
         break;
 
     case NGX_HTTP_VOXANNE_RT_ERROR:

@@ -34,6 +34,10 @@ static ngx_http_voxanne_rt_type_t  ngx_http_voxanne_rt_types[] = {
     { ngx_string("session.created"), NGX_HTTP_VOXANNE_RT_SESSION },
     { ngx_string("session.updated"), NGX_HTTP_VOXANNE_RT_SESSION },
     { ngx_string("error"), NGX_HTTP_VOXANNE_RT_ERROR },
+    { ngx_string("conversation.item.input_audio_transcription.completed"),
+      NGX_HTTP_VOXANNE_RT_CALLER_SAID },
+    { ngx_string("response.output_audio_transcript.done"),
+      NGX_HTTP_VOXANNE_RT_AGENT_SAID },
     { ngx_null_string, NGX_HTTP_VOXANNE_RT_OTHER }
 };
 
@@ -103,6 +107,23 @@ ngx_http_voxanne_rt_msg_parse(ngx_http_voxanne_rt_msg_t *msg, u_char *data,
             != NGX_OK)
         {
             msg->error = "no valid item_id";
+            return NGX_DECLINED;
+        }
+
+        return NGX_OK;
+
+    case NGX_HTTP_VOXANNE_RT_CALLER_SAID:
+    case NGX_HTTP_VOXANNE_RT_AGENT_SAID:
+
+        if (ngx_http_voxanne_stream_msg_get(msg->json, NULL, "transcript",
+                                            NGX_HTTP_VOXANNE_RT_TURN_MAX,
+                                            &msg->transcript)
+            != NGX_OK
+            || ngx_http_voxanne_rt_msg_id(msg->json, NULL, "item_id",
+                                          &msg->item_id)
+               != NGX_OK)
+        {
+            msg->error = "a transcript without its text or item_id";
             return NGX_DECLINED;
         }
 

@@ -24,12 +24,15 @@
  * base64, ids are letters, digits, "_", "-" and ".".  An error's type and code
  * are such tokens too; its message is free text of at most
  * NGX_HTTP_VOXANNE_RT_TEXT_MAX bytes, for the log, which must not print
- * it raw.
+ * it raw.  A turn's transcript is free text of at most
+ * NGX_HTTP_VOXANNE_RT_TURN_MAX bytes, never logged (what callers say is
+ * theirs), and passed on only through jansson.
  */
 
 
 #define NGX_HTTP_VOXANNE_RT_ID_MAX    64
 #define NGX_HTTP_VOXANNE_RT_TEXT_MAX  256
+#define NGX_HTTP_VOXANNE_RT_TURN_MAX  8192     /* a turn's transcript */
 
 
 typedef enum {
@@ -41,6 +44,8 @@ typedef enum {
     NGX_HTTP_VOXANNE_RT_RESPONSE_DONE,    /* response.done */
     NGX_HTTP_VOXANNE_RT_SESSION,          /* session.created, .updated */
     NGX_HTTP_VOXANNE_RT_ERROR,            /* error */
+    NGX_HTTP_VOXANNE_RT_CALLER_SAID,      /* ...transcription.completed */
+    NGX_HTTP_VOXANNE_RT_AGENT_SAID,       /* ...audio_transcript.done */
     NGX_HTTP_VOXANNE_RT_OTHER
 } ngx_http_voxanne_rt_event_e;
 
@@ -54,6 +59,7 @@ typedef struct {
     ngx_str_t    name;
     ngx_str_t    arguments;     /* a JSON text, as a string */
     ngx_str_t    status;        /* response.done: response.status */
+    ngx_str_t    transcript;    /* a turn's text: free text, for jansson */
     ngx_str_t    error_type;    /* error: error.type, .code, .message, */
     ngx_str_t    error_code;    /* .event_id (of the client event at */
     ngx_str_t    error_message; /* fault) */

@@ -69,6 +69,10 @@ static ngx_http_voxanne_store_statement_t  ngx_http_voxanne_statements[] = {
 
     { ngx_string("event"), "voxanne_record_event",
       "SELECT voxanne_record_event($1, $2, $3, $4, $5::jsonb, "
+      "to_timestamp($6::float8))", 6 },
+
+    { ngx_string("turn"), "voxanne_record_turn",
+      "SELECT voxanne_record_turn($1, $2, $3::int, $4, $5, "
       "to_timestamp($6::float8))", 6 }
 };
 
@@ -123,6 +127,30 @@ ngx_http_voxanne_store_call(ngx_http_request_t *r,
     params[6] = *duration;
 
     ngx_http_voxanne_store(r, NGX_HTTP_VOXANNE_STORE_CALL, params);
+}
+
+
+/* a turn of the conversation, once its transcript is complete */
+
+void
+ngx_http_voxanne_store_turn(ngx_http_request_t *r,
+    ngx_http_voxanne_tenant_t *t, ngx_str_t *call_sid, ngx_uint_t seq,
+    char *role, ngx_str_t *text)
+{
+    u_char     at[NGX_TIME_T_LEN + 5], n[NGX_INT_T_LEN];
+    ngx_str_t  params[NGX_HTTP_VOXANNE_STORE_PARAMS];
+
+    params[0] = t->org_id;
+    params[1] = *call_sid;
+    params[2].data = n;
+    params[2].len = ngx_sprintf(n, "%ui", seq) - n;
+    params[3].data = (u_char *) role;
+    params[3].len = ngx_strlen(role);
+    params[4] = *text;
+    params[5].data = at;
+    ngx_http_voxanne_store_now(&params[5]);
+
+    ngx_http_voxanne_store(r, NGX_HTTP_VOXANNE_STORE_TURN, params);
 }
 
 

@@ -22,6 +22,7 @@
  *
  *     call   org, CallSid, From, To, CallStatus, at, duration
  *     event  org, CallSid, key, type, payload (JSON), at
+ *     turn   org, CallSid, seq, role (caller, agent, tool), text, at
  *
  * at is Unix time in seconds (with a fraction); a NULL parameter has
  * data NULL.  store_call() and store_event() fill in the tenant and the
@@ -32,6 +33,7 @@
 typedef enum {
     NGX_HTTP_VOXANNE_STORE_CALL = 0,
     NGX_HTTP_VOXANNE_STORE_EVENT,
+    NGX_HTTP_VOXANNE_STORE_TURN,
     NGX_HTTP_VOXANNE_STORE_STATEMENTS
 } ngx_http_voxanne_store_e;
 
@@ -44,6 +46,9 @@ void ngx_http_voxanne_store(ngx_http_request_t *r, ngx_uint_t statement,
 void ngx_http_voxanne_store_call(ngx_http_request_t *r,
     ngx_http_voxanne_tenant_t *t, ngx_str_t *call_sid, ngx_str_t *from,
     ngx_str_t *to, ngx_str_t *status, ngx_str_t *duration);
+void ngx_http_voxanne_store_turn(ngx_http_request_t *r,
+    ngx_http_voxanne_tenant_t *t, ngx_str_t *call_sid, ngx_uint_t seq,
+    char *role, ngx_str_t *text);
 void ngx_http_voxanne_store_event(ngx_http_request_t *r,
     ngx_http_voxanne_tenant_t *t, ngx_str_t *call_sid, const char *key,
     const char *type, const char *fmt, ...);

@@ -24,6 +24,9 @@ sub app_error {
     return eval { as_app($t, $sql); 1 } ? '' : $@;
 }
 
+# a SQL string literal
+sub quote { my ($s) = @_; $s =~ s/'/''/g; "'$s'" }
+
 sub call {
     my ($t, $sid, $from, $to, $st, $at, $duration) = @_;
     my @v = map { defined $_ ? "'$_'" : 'NULL' } $from, $to, $st;
@@ -85,6 +88,20 @@ subtest 'an event first: the call is made, and filled by its webhook' => sub {
     is row($sid), "ringing|||$t[2]|||", 'a call with what is known';
     call(a => $sid, '+14155550124', '+15550100001', 'ringing', $t[0]);
     is row($sid), "ringing|+14155550124|+15550100001|$t[0]|||", 'filled';
+};
+
+subtest 'turns: each once, whatever the order' => sub {
+    my $sid = 'CA' . '6' x 32;
+    my @turns = ([1, 'agent', "Sure, 2 o'clock works."], [0, 'caller', 'Botox at 2 "tomorrow"?']);
+    for (1 .. 2) {
+        as_app(a => "SELECT voxanne_record_turn('$org{a}', '$sid', $_->[0], '$_->[1]', "
+                    . quote($_->[2]) . ", '$t[3]')") for @turns;
+    }
+    is $pg->psql("SELECT string_agg(seq || ':' || role || ':' || text, '|' ORDER BY seq) FROM transcripts"
+                 . " t JOIN calls c ON c.id = t.call_id WHERE c.call_sid = '$sid'"),
+       qq{0:caller:Botox at 2 "tomorrow"?|1:agent:Sure, 2 o'clock works.}, 'two turns, in order';
+    like app_error(b => "SELECT voxanne_record_turn('$org{b}', '$sid', 2, 'caller', 'x', '$t[4]')"),
+         qr/row-level security/, "not into another tenant's call";
 };
 
 subtest 'tenant isolation' => sub {

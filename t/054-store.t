@@ -6,6 +6,9 @@ use Time::HiRes qw(sleep time);
 use Voxanne::Test::Pg;
 use Voxanne::Test::Http qw(http http_start http_wait);
 use Voxanne::Test::Twilio qw(twilio_request);
+use Voxanne::Test::WebSocket;
+use Voxanne::Test::Media qw($SID $MZ connected start say stop);
+use Voxanne::Test::Realtime qw(ulaw_tone ulaw_silence);
 
 # The call path's writes (ngx_http_voxanne_store.c): webhooks and streams
 # land in PostgreSQL without the answer to Twilio waiting on them; while
@@ -24,6 +27,24 @@ $pg->psql("INSERT INTO organizations (id, name) VALUES ('$org', 'Clinic A');"
 # (forked children of the harness must not run this)
 my $owner = $$;
 END { eval { $pg->psql("DROP OWNED BY $role; DROP ROLE $role") } if $pg && $$ == $owner }
+
+# the provider of the realtime block: the caller's words, and the agent's
+our $mock = Voxanne::Test::Realtime->start(args => ['--reply-ms', '80', '--burst',
+                                                    '--transcript', 'I would like "Botox" tomorrow',
+                                                    '--reply', "Sure, we're open at 2."]);
+
+
+# the turns of the call: the greeting, the caller's words, the reply, once each
+sub turns {
+    my $sql = "SELECT string_agg(role || ':' || text, '|' ORDER BY role, text) FROM transcripts t"
+              . " JOIN calls c ON c.id = t.call_id WHERE c.call_sid = '$::SID' AND t.org_id = '$org'";
+    eventually($sql, 'agent:Hello, thank you for calling. How can I help you today?'
+                     . q{|agent:Sure, we're open at 2.|caller:I would like "Botox" tomorrow},
+               'the turns, in the tenant, once each');
+    Test::More::is($pg->psql("SELECT string_agg(seq::text, ',' ORDER BY seq) FROM transcripts t"
+                             . " JOIN calls c ON c.id = t.call_id WHERE c.call_sid = '$::SID'"),
+                   '0,1,2', 'numbered in the order they completed');
+}
 
 # the proxy: 127.0.0.1:$port -> PostgreSQL, a process per connection
 our $proxy_port = Test::Nginx::Socket::free_port();
@@ -231,11 +252,16 @@ add_block_preprocessor(sub {
     }
 _EOC_
     $block->set_value(user_files => ">>> a.token\n12345\n");
-    $block->set_value(config => <<'_EOC_');
+    my $url = $mock->url;
+    $block->set_value(config => <<"_EOC_");
     location /twilio/ {
         location = /twilio/voice { voxanne_twilio voice; }
         location = /twilio/status { voxanne_twilio status; }
         location = /twilio/recording { voxanne_twilio recording; }
+        location /twilio/media/ {
+            voxanne_media_stream;
+            voxanne_realtime_url $url;
+        }
     }
     location = /healthz { voxanne_health; }
     location = /metrics { voxanne_metrics; }
@@ -275,3 +301,21 @@ call data lost
 --- steps eval: \&::refused
 --- error_log eval
 qr/\[error\] .*voxanne: store: voxanne_record_call of call "CA0+c8" failed: .*row-level security|violates foreign key/
+
+
+
+=== TEST 4: a realtime call's turns land in PostgreSQL as they complete, text never logged
+--- db: $TEST_NGINX_PG_PORT
+--- media eval: {}
+--- ws_send eval
+[ ::connected(), ::start(),
+  { expect => { json => { event => 'mark', mark => { name => '1:80' } } } },
+  ::say(::ulaw_tone(300) . ::ulaw_silence(1200), 1),
+  { run => \&::turns },
+  ::stop() ]
+--- ws_close_code: 1000
+--- ws_skip_unmatched
+--- timeout: 20
+--- no_error_log
+Botox
+[error]

@@ -1,6 +1,5 @@
 use Test::Nginx::Socket 'no_plan';
 use JSON::PP qw(encode_json);
-use MIME::Base64 qw(encode_base64);
 use Voxanne::Test::WebSocket;
 use Voxanne::Test::Media;
 use Voxanne::Test::Realtime qw(ulaw_tone ulaw_silence);
@@ -27,15 +26,6 @@ sub locations {
 _EOC_
 }
 
-# Twilio media messages of this audio, 20 ms each, numbered from $n
-sub say {
-    my ($audio, $n) = @_;
-    my @steps;
-    for (my $i = 0; $i < length $audio; $i += 160) {
-        push @steps, ::media($n++, encode_base64(substr($audio, $i, 160), ''));
-    }
-    return @steps;
-}
 
 sub played {
     encode_json({ event => 'mark', sequenceNumber => '50', streamSid => $::MZ,

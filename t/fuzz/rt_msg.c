@@ -69,6 +69,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fuzz_rt_id(&msg.item_id, 1);
             break;
 
+        case NGX_HTTP_VOXANNE_RT_CALLER_SAID:
+        case NGX_HTTP_VOXANNE_RT_AGENT_SAID:
+            fuzz_rt_id(&msg.item_id, 1);
+            fuzz_assert(msg.transcript.len <= NGX_HTTP_VOXANNE_RT_TURN_MAX);
+            break;
+
         case NGX_HTTP_VOXANNE_RT_FUNCTION_CALL:
             fuzz_rt_id(&msg.call_id, 1);
             fuzz_rt_id(&msg.name, 1);

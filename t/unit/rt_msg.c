@@ -66,6 +66,15 @@ main(void)
         { "{\"type\":\"response.function_call_arguments.done\","
           "\"call_id\":\"c1\",\"name\":\"end call\"}", NGX_DECLINED,
           "a function name with a space" },
+        { "{\"type\":\"response.output_audio_transcript.done\","
+          "\"item_id\":\"item_5\"}", NGX_DECLINED,
+          "an agent transcript without text" },
+        { "{\"type\":\"conversation.item.input_audio_transcription."
+          "completed\",\"transcript\":\"hi\"}", NGX_DECLINED,
+          "a caller transcript without item_id" },
+        { "{\"type\":\"response.output_audio_transcript.done\","
+          "\"item_id\":\"i\",\"transcript\":7}", NGX_DECLINED,
+          "a transcript that is no string" },
     };
 
     tap_ok(parse(&msg, "{\"type\":\"response.output_audio.delta\","
@@ -87,6 +96,25 @@ main(void)
                        "\"item_id\":\"item_2\"}") == NGX_OK
            && msg.event == NGX_HTTP_VOXANNE_RT_AUDIO_DONE
            && is(&msg.item_id, "item_2"), "audio done: its item");
+    ngx_http_voxanne_rt_msg_free(&msg);
+
+    tap_ok(parse(&msg, "{\"type\":\"conversation.item.input_audio_"
+                       "transcription.completed\",\"item_id\":\"item_7\","
+                       "\"content_index\":0,\"transcript\":\"I'd like "
+                       "\\\"Botox\\\", 2pm\"}") == NGX_OK
+           && msg.event == NGX_HTTP_VOXANNE_RT_CALLER_SAID
+           && is(&msg.item_id, "item_7")
+           && is(&msg.transcript, "I'd like \"Botox\", 2pm"),
+           "the caller's transcript, quotes and all");
+    ngx_http_voxanne_rt_msg_free(&msg);
+
+    tap_ok(parse(&msg, "{\"type\":\"response.output_audio_transcript.done\","
+                       "\"response_id\":\"r\",\"item_id\":\"item_8\","
+                       "\"output_index\":0,\"content_index\":0,"
+                       "\"transcript\":\"Sure.\"}") == NGX_OK
+           && msg.event == NGX_HTTP_VOXANNE_RT_AGENT_SAID
+           && is(&msg.item_id, "item_8") && is(&msg.transcript, "Sure."),
+           "the agent's transcript");
     ngx_http_voxanne_rt_msg_free(&msg);
 
     tap_ok(parse(&msg, "{\"type\":\"input_audio_buffer.speech_started\","

@@ -12,10 +12,11 @@ use warnings;
 use Exporter 'import';
 use IO::Socket::INET;
 use JSON::PP qw(encode_json);
+use MIME::Base64 qw(encode_base64);
 use Test::Nginx::Socket ();
 use Voxanne::Test::Twilio qw(twilio_request twilio_sign stream_token_mac);
 
-our @EXPORT = qw($AC $SID $MZ $files tenant token connected start media stop echo http stream_ended);
+our @EXPORT = qw($AC $SID $MZ $files tenant token connected start media say stop echo http stream_ended);
 
 our $AC = 'AC' . '0' x 32;
 our $SID = 'CA' . 'a' x 32;
@@ -94,6 +95,16 @@ sub media {
         media => { track => 'inbound', chunk => "$n", timestamp => '' . ($n * 20),
                    payload => $payload // '/////w==' },
     });
+}
+
+# the media messages of this mu-law audio, 20 ms each, numbered from $n
+sub say {
+    my ($audio, $n) = @_;
+    my @steps;
+    for (my $i = 0; $i < length $audio; $i += 160) {
+        push @steps, media($n++, encode_base64(substr($audio, $i, 160), ''));
+    }
+    return @steps;
 }
 
 sub stop {
