@@ -32,13 +32,6 @@ sub audio { encode_base64(join('', map { chr(($_[0] * 7 + $_) % 256) } 1 .. 160)
 # the media message that echoes audio(n) back to the caller
 sub echoed { ::echo(audio($_[0])) }
 
-# the mock's log lines of the connection of a call (the last one so far)
-sub conn_log {
-    my ($mock, %want) = @_;
-    my @lines = $mock->log;
-    my ($conn) = map { $_->{conn} } grep { ($_->{dir} // '') eq 'upgrade' } reverse @lines;
-    return grep { ($_->{conn} // 0) == ($conn // -1) && Voxanne::Test::Realtime::matches($_, \%want) } @lines;
-}
 
 run_tests();
 
@@ -81,7 +74,7 @@ $::files . ">>> clinic-a.txt\nYou are the receptionist of \"Clinic A\".\nBe brie
 --- ws_send eval
 [ ::connected(), ::start(), { expect => { json => { event => 'mark' } } },
   { run => sub {
-        my ($update) = ::conn_log($::greeter, dir => 'in', type => 'session.update');
+        my ($update) = $::greeter->conn_log(dir => 'in', type => 'session.update');
         my $s = $update->{session} or die "no session.update";
         my $want = {
             type => 'realtime', output_modalities => ['audio'],
@@ -99,12 +92,12 @@ $::files . ">>> clinic-a.txt\nYou are the receptionist of \"Clinic A\".\nBe brie
         my @tools = map { $_->{name} } @{ delete $got{tools} // [] };
         die "session: " . $json->encode(\%got) unless $json->encode(\%got) eq $json->encode($want);
         die "tools: @tools" unless "@tools" eq 'get_current_time end_call';
-        my @in = map { $_->{type} } ::conn_log($::greeter, dir => 'in');
+        my @in = map { $_->{type} } $::greeter->conn_log(dir => 'in');
         die "events in: @in" unless "@in[0, 1]" eq 'session.update response.create';
-        my ($create) = ::conn_log($::greeter, dir => 'in', type => 'response.create');
+        my ($create) = $::greeter->conn_log(dir => 'in', type => 'response.create');
         die "greeting: " . $json->encode($create) unless $create->{response}{instructions}
             eq 'Greet the caller by saying exactly this: Thank you for calling Clinic A.';
-        die "the mock refused something" if ::conn_log($::greeter, dir => 'out', type => 'error');
+        die "the mock refused something" if $::greeter->conn_log(dir => 'out', type => 'error');
     } },
   ::stop() ]
 --- ws_close_code: 1000
@@ -125,7 +118,7 @@ Clinic A
   (map { ::media($_, ::audio($_)) } 1 .. 10),
   { expect => [ map { ::echoed($_) } 1 .. 10 ] },
   { run => sub {
-        my @appends = ::conn_log($::echo, dir => 'in', type => 'input_audio_buffer.append');
+        my @appends = $::echo->conn_log(dir => 'in', type => 'input_audio_buffer.append');
         die scalar(@appends) . " appends" unless @appends == 10;
         die "bytes" if grep { $_->{bytes} != 160 } @appends;
     } },
@@ -147,7 +140,7 @@ Clinic A
   (map { ::media($_, ::audio($_)) } 1 .. 20),
   { expect => [ map { ::echoed($_) } 1 .. 20 ] },
   { run => sub {
-        my @in = ::conn_log($::late, dir => 'in');
+        my @in = $::late->conn_log(dir => 'in');
         my @types = map { $_->{type} } @in;
         die "events in: @types[0 .. 2]" unless "@types[0, 1]" eq 'session.update response.create';
         my @appends = grep { $_->{type} eq 'input_audio_buffer.append' } @in;
@@ -176,7 +169,7 @@ dropped
   { expect => [ map { ::echoed($_) } 26 .. 80 ] },
   { run => sub {
         my ($ctx) = @_;
-        my @appends = ::conn_log($::late, dir => 'in', type => 'input_audio_buffer.append');
+        my @appends = $::late->conn_log(dir => 'in', type => 'input_audio_buffer.append');
         die scalar(@appends) . " appends" unless @appends == 55;
         my ($status, $body) = ::http($ctx->port, 'GET /metrics', '');
         die "metrics: $body" unless $body =~ /^voxanne_realtime_early_dropped_total 25$/m;
@@ -201,10 +194,10 @@ dropped
 [ ::connected(), ::start(), ::media(1, ::audio(1)), { expect => ::echoed(1) }, ::stop(),
   { expect => { close => 1000 } }, { close => 1000 },
   { run => sub {
-        my ($close) = $::echo->wait_log(sub { ::conn_log($::echo, dir => 'close') }, 5);
+        my ($close) = $::echo->wait_log(sub { $::echo->conn_log(dir => 'close') }, 5);
         die "no close in the mock's log" unless $close;
         die "close by $close->{by} $close->{code}" unless $close->{by} eq 'client' && $close->{code} == 1000;
-        die "not gone" unless $::echo->wait_log(sub { ::conn_log($::echo, dir => 'closed') }, 5);
+        die "not gone" unless $::echo->wait_log(sub { $::echo->conn_log(dir => 'closed') }, 5);
     } } ]
 --- ws_skip_unmatched
 --- no_error_log

@@ -32,12 +32,6 @@ sub played {
                   mark => { name => $_[0] } });
 }
 
-sub conn_log {
-    my ($mock, %want) = @_;
-    my @lines = $mock->log;
-    my ($conn) = map { $_->{conn} } grep { ($_->{dir} // '') eq 'upgrade' } reverse @lines;
-    return grep { ($_->{conn} // 0) == ($conn // -1) && Voxanne::Test::Realtime::matches($_, \%want) } @lines;
-}
 
 run_tests();
 
@@ -56,14 +50,14 @@ __DATA__
   ::say(::ulaw_tone(300), 1),
   { expect => { json => { event => 'clear', streamSid => $::MZ } } },
   { run => sub {
-        my ($truncate) = $::talker->wait_log(sub { ::conn_log($::talker, dir => 'in',
+        my ($truncate) = $::talker->wait_log(sub { $::talker->conn_log(dir => 'in',
                                                              type => 'conversation.item.truncate') }, 5)
             or die "no truncate";
-        my ($delta) = ::conn_log($::talker, dir => 'out', type => 'response.output_audio.delta');
+        my ($delta) = $::talker->conn_log(dir => 'out', type => 'response.output_audio.delta');
         die "truncate: " . encode_json($truncate)
             unless $truncate->{item_id} eq $delta->{item_id} && $truncate->{audio_end_ms} == 80
                    && $truncate->{content_index} == 0;
-        die "the mock refused the truncate" if ::conn_log($::talker, dir => 'out', type => 'error');
+        die "the mock refused the truncate" if $::talker->conn_log(dir => 'out', type => 'error');
     } },
   ::stop() ]
 --- ws_close_code: 1000
@@ -87,11 +81,11 @@ __DATA__
   ::say(::ulaw_tone(300), 1),
   { expect => { json => { event => 'clear', streamSid => $::MZ } } },
   { run => sub {
-        my ($truncate) = $::burst->wait_log(sub { ::conn_log($::burst, dir => 'in',
+        my ($truncate) = $::burst->wait_log(sub { $::burst->conn_log(dir => 'in',
                                                            type => 'conversation.item.truncate') }, 5)
             or die "no truncate";
         die "audio_end_ms $truncate->{audio_end_ms}" unless $truncate->{audio_end_ms} == 0;
-        die "the mock refused the truncate" if ::conn_log($::burst, dir => 'out', type => 'error');
+        die "the mock refused the truncate" if $::burst->conn_log(dir => 'out', type => 'error');
     } },
   ::stop() ]
 --- ws_close_code: 1000
@@ -114,15 +108,15 @@ __DATA__
   ::say(::ulaw_tone(300) . ::ulaw_silence(400), 1),
   { run => sub {
         my ($output) = $::tools->wait_log(sub { grep { ($_->{item}{type} // '') eq 'function_call_output' }
-                                                ::conn_log($::tools, dir => 'in', type => 'conversation.item.create') }, 5)
+                                                $::tools->conn_log(dir => 'in', type => 'conversation.item.create') }, 5)
             or die "no function_call_output";
-        my ($call) = ::conn_log($::tools, dir => 'out', type => 'response.function_call_arguments.done');
+        my ($call) = $::tools->conn_log(dir => 'out', type => 'response.function_call_arguments.done');
         die "call_id" unless $output->{item}{call_id} eq $call->{call_id};
         die "output: $output->{item}{output}" unless $output->{item}{output}
             =~ /^It is (Sun|Mon|Tues|Wednes|Thurs|Fri|Satur)day, [A-Z][a-z]+ \d+, \d{4}, \d+:\d\d [AP]M \(America\/New_York\)\.$/;
-        my @after = grep { $_->{t} > $output->{t} } ::conn_log($::tools, dir => 'in', type => 'response.create');
+        my @after = grep { $_->{t} > $output->{t} } $::tools->conn_log(dir => 'in', type => 'response.create');
         die "no response.create after the output" unless @after;
-        die "the mock refused something" if ::conn_log($::tools, dir => 'out', type => 'error');
+        die "the mock refused something" if $::tools->conn_log(dir => 'out', type => 'error');
     } },
   ::stop() ]
 --- ws_close_code: 1000
@@ -147,7 +141,7 @@ __DATA__
   { expect => { json => { event => 'clear', streamSid => $::MZ } } },
   { sleep => 0.3 },
   { run => sub {
-        die "a truncate" if ::conn_log($::burst, dir => 'in', type => 'conversation.item.truncate');
+        die "a truncate" if $::burst->conn_log(dir => 'in', type => 'conversation.item.truncate');
     } },
   ::stop() ]
 --- ws_close_code: 1000
@@ -171,19 +165,19 @@ __DATA__
                 dtmf => { track => 'inbound_track', digit => '1' } }),
   { run => sub {
         my ($output) = $::keys->wait_log(sub { grep { ($_->{item}{type} // '') eq 'function_call_output' }
-                                                ::conn_log($::keys, dir => 'in', type => 'conversation.item.create') }, 5)
+                                                $::keys->conn_log(dir => 'in', type => 'conversation.item.create') }, 5)
             or die "no function_call_output";
         my ($said) = grep { ($_->{item}{type} // '') eq 'message' }
-                     ::conn_log($::keys, dir => 'in', type => 'conversation.item.create');
+                     $::keys->conn_log(dir => 'in', type => 'conversation.item.create');
         die "no message" unless $said
             && $said->{item}{role} eq 'user'
             && $said->{item}{content}[0]{type} eq 'input_text'
             && $said->{item}{content}[0]{text} eq 'The caller pressed 1.';
         die "output: $output->{item}{output}" unless $output->{item}{output} =~ /^It is /;
         die "not spoken" unless $::keys->wait_log(sub {
-            grep { $_->{t} > $output->{t} } ::conn_log($::keys, dir => 'out', type => 'response.done') }, 5);
-        die "the mock refused something: " . JSON::PP::encode_json([::conn_log($::keys, dir => 'out', type => 'error')])
-            if ::conn_log($::keys, dir => 'out', type => 'error');
+            grep { $_->{t} > $output->{t} } $::keys->conn_log(dir => 'out', type => 'response.done') }, 5);
+        die "the mock refused something: " . JSON::PP::encode_json([$::keys->conn_log(dir => 'out', type => 'error')])
+            if $::keys->conn_log(dir => 'out', type => 'error');
     } },
   ::stop() ]
 --- ws_close_code: 1000

@@ -140,6 +140,15 @@ sub log {
     return grep { matches($_, \%want) } @lines;
 }
 
+# The lines of the last connection so far (the last call's), filtered as
+# log() filters them.
+sub conn_log {
+    my ($self, %want) = @_;
+    my @lines = $self->log;
+    my ($conn) = map { $_->{conn} } grep { ($_->{dir} // '') eq 'upgrade' } reverse @lines;
+    return grep { ($_->{conn} // 0) == ($conn // -1) && matches($_, \%want) } @lines;
+}
+
 # How many lines the log has: log(since => $mark) reads what comes after.
 sub mark {
     my ($self) = @_;
