@@ -49,6 +49,7 @@ static ngx_http_voxanne_store_write_t *ngx_http_voxanne_store_write(
     ngx_str_t *params, ngx_log_t *log);
 static void ngx_http_voxanne_store_send(ngx_http_voxanne_store_write_t *w);
 static void ngx_http_voxanne_store_now(ngx_str_t *at);
+static ngx_uint_t ngx_http_voxanne_store_on(ngx_http_request_t *r);
 static void ngx_http_voxanne_store_done(ngx_http_voxanne_db_query_t *q,
     PGresult *res);
 static void ngx_http_voxanne_store_spool(ngx_http_voxanne_store_write_t *w);
@@ -117,6 +118,10 @@ ngx_http_voxanne_store_call(ngx_http_request_t *r,
     u_char     at[NGX_TIME_T_LEN + 5];
     ngx_str_t  params[NGX_HTTP_VOXANNE_STORE_PARAMS];
 
+    if (!ngx_http_voxanne_store_on(r)) {
+        return;
+    }
+
     params[0] = t->org_id;
     params[1] = *call_sid;
     params[2] = *from;
@@ -139,6 +144,10 @@ ngx_http_voxanne_store_turn(ngx_http_request_t *r,
 {
     u_char     at[NGX_TIME_T_LEN + 5], n[NGX_INT_T_LEN];
     ngx_str_t  params[NGX_HTTP_VOXANNE_STORE_PARAMS];
+
+    if (!ngx_http_voxanne_store_on(r)) {
+        return;
+    }
 
     params[0] = t->org_id;
     params[1] = *call_sid;
@@ -164,6 +173,12 @@ ngx_http_voxanne_store_event(ngx_http_request_t *r,
     va_list        args;
     json_t        *payload;
     ngx_str_t      params[NGX_HTTP_VOXANNE_STORE_PARAMS];
+
+    /* no payload is made when nothing is written */
+
+    if (!ngx_http_voxanne_store_on(r)) {
+        return;
+    }
 
     va_start(args, fmt);
     payload = json_vpack_ex(NULL, 0, fmt, args);
@@ -225,6 +240,19 @@ ngx_http_voxanne_store_init_process(ngx_cycle_t *cycle,
     ngx_add_timer(&rp->timer, NGX_HTTP_VOXANNE_STORE_REPLAY);
 
     return NGX_OK;
+}
+
+
+/* whether writes are made at all: voxanne_db is configured */
+
+static ngx_uint_t
+ngx_http_voxanne_store_on(ngx_http_request_t *r)
+{
+    ngx_http_voxanne_main_conf_t  *vmcf;
+
+    vmcf = ngx_http_get_module_main_conf(r, ngx_http_voxanne_module);
+
+    return vmcf->db.pool != NULL;
 }
 
 

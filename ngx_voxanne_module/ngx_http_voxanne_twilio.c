@@ -1077,7 +1077,7 @@ static ngx_int_t
 ngx_http_voxanne_twilio_recording(ngx_http_request_t *r,
     ngx_http_voxanne_twilio_ctx_t *ctx)
 {
-    u_char      key[NGX_HTTP_VOXANNE_SID_MAX + 32];
+    u_char      key[sizeof("recording::") + 2 * NGX_HTTP_VOXANNE_SID_MAX];
     ngx_str_t  *url, *status, *duration, *none, *sid, empty;
 
     none = &ngx_http_voxanne_twilio_routes[0];

@@ -210,7 +210,6 @@ ngx_http_voxanne_vapi_msg_call(ngx_http_voxanne_vapi_call_t *call,
 {
     size_t         i;
     json_t        *function, *args;
-    ngx_str_t      text;
     json_error_t   err;
 
     function = json_object_get(item, "function");
@@ -257,11 +256,9 @@ ngx_http_voxanne_vapi_msg_call(ngx_http_voxanne_vapi_call_t *call,
 
         /* the OpenAI shape: the arguments as JSON text */
 
-        if (ngx_http_voxanne_vapi_msg_str(args, NGX_HTTP_VOXANNE_VAPI_ARGS_MAX,
-                                          &text)
-            == NGX_OK)
-        {
-            call->arguments = json_loadb((const char *) text.data, text.len,
+        if (json_string_length(args) <= NGX_HTTP_VOXANNE_VAPI_ARGS_MAX) {
+            call->arguments = json_loadb(json_string_value(args),
+                                         json_string_length(args),
                                          JSON_REJECT_DUPLICATES, &err);
             call->owned = 1;
         }
@@ -276,17 +273,29 @@ ngx_http_voxanne_vapi_msg_call(ngx_http_voxanne_vapi_call_t *call,
 }
 
 
-/* a string of at most max bytes */
+/*
+ * A string of at most max bytes without control characters: these strings
+ * go to log lines, where a newline would forge one
+ */
 
 static ngx_int_t
 ngx_http_voxanne_vapi_msg_str(json_t *v, size_t max, ngx_str_t *value)
 {
+    size_t  i;
+
     if (!json_is_string(v) || json_string_length(v) > max) {
         return NGX_DECLINED;
     }
 
     value->data = (u_char *) json_string_value(v);
     value->len = json_string_length(v);
+
+    for (i = 0; i < value->len; i++) {
+        if (value->data[i] < 0x20 || value->data[i] == 0x7f) {
+            ngx_str_null(value);
+            return NGX_DECLINED;
+        }
+    }
 
     return NGX_OK;
 }

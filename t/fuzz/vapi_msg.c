@@ -17,6 +17,19 @@
 #include "fuzz.h"
 
 
+/* what may reach a log line holds no control character */
+
+static void
+fuzz_vapi_printable(ngx_str_t *s)
+{
+    size_t  i;
+
+    for (i = 0; i < s->len; i++) {
+        fuzz_assert(s->data[i] >= 0x20 && s->data[i] != 0x7f);
+    }
+}
+
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -39,6 +52,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_assert(msg.number.len <= 64 && msg.customer.len <= 64);
         fuzz_assert(msg.call_id.len <= 256 && msg.provider_id.len <= 256);
         fuzz_assert(msg.ncalls <= NGX_HTTP_VOXANNE_VAPI_CALLS);
+
+        fuzz_vapi_printable(&msg.type_name);
+        fuzz_vapi_printable(&msg.number);
+        fuzz_vapi_printable(&msg.call_id);
+        fuzz_vapi_printable(&msg.status);
+        fuzz_vapi_printable(&msg.ended_reason);
         fuzz_assert(msg.ncalls == 0
                     || msg.type == NGX_HTTP_VOXANNE_VAPI_TOOL_CALLS);
 

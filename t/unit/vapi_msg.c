@@ -50,7 +50,8 @@ test_refused(ngx_http_voxanne_vapi_msg_t *msg)
     static const char  *bad[] = {
         "hello", "[1]", "{}", "{\"message\":1}", "{\"message\":{}}",
         "{\"message\":{\"type\":7}}", "{\"message\":{\"type\":\"\"}}",
-        "{\"message\":{\"type\":\"a\",\"type\":\"b\"}}", NULL
+        "{\"message\":{\"type\":\"a\",\"type\":\"b\"}}",
+        "{\"message\":{\"type\":\"status-update\\n[error] forged\"}}", NULL
     };
 
     for (i = 0; bad[i]; i++) {
@@ -83,6 +84,12 @@ test_types(ngx_http_voxanne_vapi_msg_t *msg)
            && is(&msg->ended_reason, "customer-ended-call")
            && is(&msg->customer, "+14155550124"),
            "status-update: the status, the reason, the caller from call");
+
+    tap_ok(parse(msg, "{\"message\":{\"type\":\"status-update\","
+                      "\"status\":\"ended\\r\\n\",\"phoneNumber\":{\"number\":"
+                      "\"+1555\\u0007\"}}}") == NGX_OK
+           && msg->status.len == 0 && msg->number.len == 0,
+           "strings with control characters, for log lines, are left out");
 
     tap_ok(parse(msg, "{\"message\":{\"type\":\"end-of-call-report\","
                       "\"endedReason\":\"assistant-ended-call\","
