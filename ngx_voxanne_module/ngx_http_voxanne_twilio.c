@@ -13,6 +13,7 @@
 
 
 #define NGX_HTTP_VOXANNE_PARAMS_MAX   128
+#define NGX_HTTP_VOXANNE_LOGGED_MAX   256
 #define NGX_HTTP_VOXANNE_BUSY_SAY     "All of our lines are busy right now. " \
                                       "Please call again in a few minutes."
 
@@ -80,6 +81,7 @@ static ngx_int_t ngx_http_voxanne_twilio_recording(ngx_http_request_t *r,
     ngx_http_voxanne_twilio_ctx_t *ctx);
 static ngx_str_t *ngx_http_voxanne_twilio_param(
     ngx_http_voxanne_twilio_ctx_t *ctx, char *name);
+static ngx_str_t *ngx_http_voxanne_twilio_printable(ngx_str_t *value);
 static ngx_int_t ngx_http_voxanne_twilio_url(ngx_http_request_t *r,
     ngx_str_t *scheme, char *name, ngx_str_t *url);
 static ngx_int_t ngx_http_voxanne_twilio_twiml(ngx_http_request_t *r,
@@ -448,7 +450,8 @@ ngx_http_voxanne_twilio_process(ngx_http_request_t *r)
 
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "voxanne: twilio %V: no tenant for \"%V\"", route,
-                      sid ? sid : &ngx_http_voxanne_twilio_routes[0]);
+                      sid ? ngx_http_voxanne_twilio_printable(sid)
+                          : &ngx_http_voxanne_twilio_routes[0]);
 
         if (vlcf->route == NGX_HTTP_VOXANNE_ROUTE_VOICE) {
             return ngx_http_voxanne_twilio_twiml(r, "<Response><Reject/>"
@@ -735,7 +738,8 @@ ngx_http_voxanne_twilio_voice(ngx_http_request_t *r,
     if (!ngx_http_voxanne_tenant_open(t, ngx_time())) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "voxanne: call %V tenant \"%V\" from \"%V\": "
-                      "after hours", &ctx->call_sid, &t->name, from);
+                      "after hours", &ctx->call_sid, &t->name,
+                      ngx_http_voxanne_twilio_printable(from));
 
         ctx->outcome = NGX_HTTP_VOXANNE_OUTCOME_AFTER_HOURS;
 
@@ -769,7 +773,8 @@ ngx_http_voxanne_twilio_voice(ngx_http_request_t *r,
 
         ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
                       "voxanne: call %V tenant \"%V\" from \"%V\": all "
-                      "%ui lines busy", &ctx->call_sid, &t->name, from,
+                      "%ui lines busy", &ctx->call_sid, &t->name,
+                      ngx_http_voxanne_twilio_printable(from),
                       t->max_calls);
 
         if (t->busy_reject) {
@@ -794,7 +799,8 @@ ngx_http_voxanne_twilio_voice(ngx_http_request_t *r,
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "voxanne: call %V tenant \"%V\" from \"%V\": %s",
-                  &ctx->call_sid, &t->name, from,
+                  &ctx->call_sid, &t->name,
+                  ngx_http_voxanne_twilio_printable(from),
                   rc == NGX_OK ? "connecting" : "connecting again");
 
     return ngx_http_voxanne_twilio_connect(r, ctx);
@@ -818,7 +824,8 @@ ngx_http_voxanne_twilio_limited(ngx_http_request_t *r,
         if (rc != NGX_OK) {
             ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                           "voxanne: tenant \"%V\": call from \"%V\" over the "
-                          "tenant's limit", &t->name, from);
+                          "tenant's limit", &t->name,
+                          ngx_http_voxanne_twilio_printable(from));
             return 1;
         }
     }
@@ -843,7 +850,8 @@ ngx_http_voxanne_twilio_limited(ngx_http_request_t *r,
     if (rc != NGX_OK) {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "voxanne: tenant \"%V\": call from \"%V\" over the "
-                      "caller limit", &t->name, from);
+                      "caller limit", &t->name,
+                      ngx_http_voxanne_twilio_printable(from));
         return 1;
     }
 
@@ -1095,8 +1103,11 @@ ngx_http_voxanne_twilio_recording(ngx_http_request_t *r,
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "voxanne: call %V tenant \"%V\": recording \"%V\" "
                   "status \"%V\" duration \"%V\"",
-                  &ctx->call_sid, &ctx->tenant->name, url ? url : none,
-                  status ? status : none, duration ? duration : none);
+                  &ctx->call_sid, &ctx->tenant->name,
+                  ngx_http_voxanne_twilio_printable(url ? url : none),
+                  ngx_http_voxanne_twilio_printable(status ? status : none),
+                  ngx_http_voxanne_twilio_printable(duration ? duration
+                                                             : none));
 
     /* the <Record> action, then the status callback(s) of one recording */
 
@@ -1127,6 +1138,34 @@ static ngx_str_t *
 ngx_http_voxanne_twilio_param(ngx_http_voxanne_twilio_ctx_t *ctx, char *name)
 {
     return ngx_http_voxanne_form_get(ctx->params, ctx->nparams, name);
+}
+
+
+/*
+ * A peer's value as a log line may show it: a forged newline or quote
+ * would let a caller write lines of its own, and a long value flood the log
+ */
+
+static ngx_str_t *
+ngx_http_voxanne_twilio_printable(ngx_str_t *value)
+{
+    u_char            *p, *last;
+
+    static ngx_str_t   unprintable = ngx_string("(unprintable)");
+
+    if (value->len > NGX_HTTP_VOXANNE_LOGGED_MAX) {
+        return &unprintable;
+    }
+
+    last = value->data + value->len;
+
+    for (p = value->data; p < last; p++) {
+        if (*p < 0x20 || *p == 0x7f || *p == '"' || *p == '\\') {
+            return &unprintable;
+        }
+    }
+
+    return value;
 }
 
 

@@ -426,3 +426,21 @@ voxanne: tenant "clinic-a": call from "+14155550111" over the caller limit
 --- error_code eval: [403, 200, 200]
 --- response_headers eval
 ["!X-Limit", "X-Limit: passed", "X-Limit: limited"]
+
+
+
+=== TEST 23: a From or To that would forge a log line is logged as "(unprintable)"
+--- http_config eval: ::tenant()
+--- user_files eval: $::files
+--- config eval: $::locations
+--- webhooks eval
+[ ::call(::sid(71), from => "+14155550123\n2026/11/22 00:00:00 [alert] 1#1: forged"),
+  ::call(::sid(72), to => "+1555\"forged"), ::call(::sid(73), from => '+1' . '4' x 300) ]
+--- error_code eval: [200, 200, 200]
+--- response_body_like eval: [$::connect, qr/<Reject\/>/, $::connect]
+--- error_log eval
+[qr/call ${\ ::sid(71)} tenant "clinic-a" from "\(unprintable\)": connecting/,
+ 'voxanne: twilio voice: no tenant for "(unprintable)"',
+ qr/call ${\ ::sid(73)} tenant "clinic-a" from "\(unprintable\)": connecting/]
+--- no_error_log
+forged
