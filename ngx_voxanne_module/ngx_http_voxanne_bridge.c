@@ -88,7 +88,7 @@ struct ngx_http_voxanne_bridge_s {
     ngx_uint_t                     respond;    /* one more when it is done */
 
     /* end_call, transfer_to_human: the call ends after the goodbye */
-    ngx_uint_t                     ending;     /* ngx_http_voxanne_tool_act_e */
+    ngx_uint_t                     ending;     /* NGX_HTTP_VOXANNE_TOOL_ACT_ */
     ngx_str_t                      transfer;
     ngx_str_t                      reason;
     ngx_event_t                    goodbye;    /* the wait's cap */
@@ -804,10 +804,11 @@ ngx_http_voxanne_bridge_message(void *data, u_char *text, size_t len)
 {
     ngx_http_voxanne_bridge_t *b = data;
 
-    u_char                     *p, *last;
-    ngx_int_t                   rc;
-    ngx_http_voxanne_rt_msg_t   msg;
-    u_char                      clean[NGX_HTTP_VOXANNE_RT_TEXT_MAX];
+    u_char                        *p, *last;
+    ngx_int_t                      rc;
+    ngx_http_voxanne_rt_msg_t      msg;
+    ngx_http_voxanne_main_conf_t  *vmcf;
+    u_char                         clean[NGX_HTTP_VOXANNE_RT_TEXT_MAX];
 
     rc = ngx_http_voxanne_rt_msg_parse(&msg, text, len);
 
@@ -885,11 +886,29 @@ ngx_http_voxanne_bridge_message(void *data, u_char *text, size_t len)
             *last++ = (*p >= 0x20 && *p < 0x7f) ? *p : '?';
         }
 
-        ngx_http_voxanne_bridge_fail(b, NGX_HTTP_VOXANNE_BRIDGE_ERROR,
-                                     "an error event: type \"%V\", code "
-                                     "\"%V\", event \"%V\": %*s",
-                                     &msg.error_type, &msg.error_code,
-                                     &msg.error_event, last - clean, clean);
+        if (msg.fatal) {
+            ngx_http_voxanne_bridge_fail(b, NGX_HTTP_VOXANNE_BRIDGE_ERROR,
+                                         "an error event: type \"%V\", code "
+                                         "\"%V\", event \"%V\": %*s",
+                                         &msg.error_type, &msg.error_code,
+                                         &msg.error_event, last - clean,
+                                         clean);
+            break;
+        }
+
+        /* about one event of ours, or one the session survives */
+
+        ngx_log_error(NGX_LOG_WARN, b->request->connection->log, 0,
+                      "voxanne: realtime: call %V: an error event, the call "
+                      "goes on: type \"%V\", code \"%V\", event \"%V\": "
+                      "%*s", &b->media->call_sid, &msg.error_type,
+                      &msg.error_code, &msg.error_event, last - clean, clean);
+
+        vmcf = ngx_http_get_module_main_conf(b->request,
+                                             ngx_http_voxanne_module);
+
+        ngx_http_voxanne_calls_count(vmcf->calls,
+                                     NGX_HTTP_VOXANNE_RT_RECOVERED, 1);
         break;
 
     default:

@@ -79,7 +79,8 @@ typedef enum {
     NGX_HTTP_VOXANNE_CLOSE_CODES,        /* the first of the close codes */
     NGX_HTTP_VOXANNE_RT_DROPPED = NGX_HTTP_VOXANNE_CLOSE_CODES + 9,
     NGX_HTTP_VOXANNE_RT_FAILURES,        /* the first of the 10 causes */
-    NGX_HTTP_VOXANNE_COUNTERS = NGX_HTTP_VOXANNE_RT_FAILURES + 10
+    NGX_HTTP_VOXANNE_RT_RECOVERED = NGX_HTTP_VOXANNE_RT_FAILURES + 10,
+    NGX_HTTP_VOXANNE_COUNTERS
 } ngx_http_voxanne_counter_e;
 
 

@@ -224,6 +224,7 @@ struct mockrt_s {
     unsigned                   delay_accept_ms;
     unsigned                   drop_after_ms;
     unsigned                   error_after_ms;
+    const char                *error_code;         /* NULL: server_error */
     unsigned                   close_after_ms;
     int                        close_code;
     unsigned                   session_cap_ms;

@@ -683,6 +683,12 @@ mockrt_fault_error(lws_sorted_usec_list_t *sul)
 
     s = lws_container_of(sul, mockrt_session_t, sul_error);
 
+    if (s->mock->error_code) {
+        mockrt_error(s, "invalid_request_error", s->mock->error_code, NULL,
+                     NULL, "mock-realtime --error-after");
+        return;
+    }
+
     mockrt_error(s, "server_error", NULL, NULL, NULL,
                  "The server had an error while processing your request. "
                  "Sorry about that!");
