@@ -21,6 +21,9 @@ our $recoverable = Voxanne::Test::Realtime->start(args => ['--reply-ms', '80', '
 our $server_error = Voxanne::Test::Realtime->start(args => ['--reply-ms', '80', '--burst',
                                                             '--error-after', '300ms']);
 our $capped = Voxanne::Test::Realtime->start(args => ['--reply-ms', '5000', '--session-cap', '600ms']);
+our $silent = Voxanne::Test::Realtime->start(args => ['--reply-ms', '80', '--burst']);
+our $hung = Voxanne::Test::Realtime->start(args => ['--reply-ms', '80', '--burst', '--mute-after', '300ms']);
+our $idle = "        voxanne_realtime_timeout 300ms;\n";
 our $close = Voxanne::Test::Realtime->start(args => ['--reply-ms', '5000', '--close-after', '400ms',
                                                      '--close-code', '1011']);
 our $mute = Voxanne::Test::Realtime->start(args => ['--delay-accept', '5s']);
@@ -251,3 +254,42 @@ Bearer
   qr/it failed: fallback/ ]
 --- no_error_log
 the call goes on
+
+
+
+=== TEST 11: a provider silent for many idle timeouts: the bridge pings, the pongs keep the call up
+--- http_config eval: ::tenant(tools => 'get_current_time')
+--- user_files eval: $::files
+--- config eval: ::locations($::silent->url, $::idle)
+--- media eval: {}
+--- ws_send eval
+[ ::connected(), ::start(), { expect => { json => { event => 'mark', mark => { name => '1:80' } } } },
+  { sleep => 1.5 },
+  { run => sub { die "closed" if $::silent->conn_log(dir => 'close') } },
+  ::dtmf('1'),
+  { run => sub {
+        $::silent->wait_log(sub { grep { ($_->{item}{type} // '') eq 'function_call_output' }
+                                  $::silent->conn_log(dir => 'in', type => 'conversation.item.create') }, 5)
+            or die "the provider's connection is not up";
+    } },
+  ::stop() ]
+--- ws_close_code: 1000
+--- ws_skip_unmatched
+--- no_error_log
+[error]
+provider failure
+
+
+
+=== TEST 12: a provider that hangs (reads nothing, so answers no ping): no pong in the idle timeout, the stream closes 1011
+--- http_config eval: $::tenant
+--- user_files eval: $::files
+--- config eval: ::locations($::hung->url, $::idle)
+--- media eval: {}
+--- ws_send eval
+[ ::connected(), ::start(), { expect => { json => { event => 'mark', mark => { name => '1:80' } } } },
+  { run => sub { $::hung->wait_log(dir => 'mute', 5) or die "not muted" } },
+  ::fallback('timeout') ]
+--- ws_skip_unmatched
+--- error_log eval
+[ qr/provider failure \(timeout\): no pong in 300 ms/, qr/it failed: fallback/ ]

@@ -111,6 +111,7 @@ static const char  mockrt_usage[] =
 "  --error-code CODE        ... an invalid_request_error with this code\n"
 "  --close-after DURATION   close with --close-code (default 1011)\n"
 "  --session-cap DURATION   the session limit: session_expired, close 1001\n"
+"  --mute-after DURATION    stop reading the connection (pings unanswered)\n"
 "  --fault-first N       faults for the first N connections only\n"
 "\n"
 "  --log FILE            a JSON line for every event in and out\n"
@@ -268,7 +269,7 @@ mockrt_options(mockrt_t *mock, int argc, char **argv)
         MOCKRT_OPT_VAD_START, MOCKRT_OPT_MAX_MESSAGE, MOCKRT_OPT_REFUSE,
         MOCKRT_OPT_DELAY_ACCEPT, MOCKRT_OPT_DROP_AFTER,
         MOCKRT_OPT_ERROR_AFTER, MOCKRT_OPT_ERROR_CODE, MOCKRT_OPT_CLOSE_AFTER,
-        MOCKRT_OPT_CLOSE_CODE, MOCKRT_OPT_SESSION_CAP,
+        MOCKRT_OPT_CLOSE_CODE, MOCKRT_OPT_SESSION_CAP, MOCKRT_OPT_MUTE_AFTER,
         MOCKRT_OPT_FAULT_FIRST, MOCKRT_OPT_LOG, MOCKRT_OPT_VERBOSE,
         MOCKRT_OPT_HELP
     };
@@ -306,6 +307,7 @@ mockrt_options(mockrt_t *mock, int argc, char **argv)
         { "close-after", required_argument, NULL, MOCKRT_OPT_CLOSE_AFTER },
         { "close-code", required_argument, NULL, MOCKRT_OPT_CLOSE_CODE },
         { "session-cap", required_argument, NULL, MOCKRT_OPT_SESSION_CAP },
+        { "mute-after", required_argument, NULL, MOCKRT_OPT_MUTE_AFTER },
         { "fault-first", required_argument, NULL, MOCKRT_OPT_FAULT_FIRST },
         { "log", required_argument, NULL, MOCKRT_OPT_LOG },
         { "verbose", no_argument, NULL, MOCKRT_OPT_VERBOSE },
@@ -534,6 +536,10 @@ mockrt_options(mockrt_t *mock, int argc, char **argv)
 
         case MOCKRT_OPT_SESSION_CAP:
             ms = &mock->session_cap_ms;
+            break;
+
+        case MOCKRT_OPT_MUTE_AFTER:
+            ms = &mock->mute_after_ms;
             break;
 
         case MOCKRT_OPT_FAULT_FIRST:
