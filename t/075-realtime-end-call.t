@@ -140,7 +140,9 @@ it failed: fallback
 
 
 
-=== TEST 2: transfer_to_human: the goodbye plays out, the stream closes 1000, stream-ended dials the fallback number, the "transfer" event has the number and the reason
+=== TEST 2: transfer_to_human: the goodbye plays out, the stream closes 1000, stream-ended (in either of two workers) dials the fallback number, the "transfer" event has the number and the reason
+--- workers: 2
+--- master_on
 --- http_config eval: ::http_config(fallback => 'dial +15551230000')
 --- user_files eval: $::files
 --- config eval: ::locations()
@@ -188,3 +190,33 @@ the caller asked for a person
 [error]
 transfers the call
 transferred
+
+
+
+=== TEST 4: end_call, and Twilio never echoes the goodbye's mark: the call ends after the 10 s cap all the same
+--- http_config eval: ::http_config()
+--- user_files eval: $::files
+--- config eval: ::locations()
+--- media eval: {}
+--- ws_send eval
+[ ::goodbye('0', 'end_call', qr/^The call will end/),
+  { expect => { close => 1000 } },
+  { run => sub {
+        my ($output) = grep { ($_->{item}{type} // '') eq 'function_call_output' }
+                       $::mock->conn_log(dir => 'in', type => 'conversation.item.create');
+        my ($close) = $::mock->wait_log(sub { $::mock->conn_log(dir => 'close', by => 'client') }, 5)
+            or die "the provider was not closed";
+        my $waited = $close->{t} - $output->{t};
+        die "closed after $waited s" unless $waited > 9.5 && $waited < 12;
+    } },
+  { close => 1000 },
+  { sleep => 0.2 },
+  { run => sub { ::events(qr/^end=end \{"reason": ""\}$/, 'the end event') } } ]
+--- ws_skip_unmatched
+--- ws_timeout: 15
+--- timeout: 30
+--- error_log eval
+[ qr/\[notice\] .*realtime: call $::SID: the goodbye did not play out in 10000 ms, the call ends/,
+  qr/realtime: call $::SID: ended by the agent/ ]
+--- no_error_log
+[error]
