@@ -771,9 +771,9 @@ ngx_http_voxanne_vapi_report(ngx_http_request_t *r,
                                                               : "agent";
 
         item = (turn->at > 0)
-               ? json_pack("{sss%sf}", "role", role, "text", text.data,
+               ? json_pack("{ssss%sf}", "role", role, "text", text.data,
                            text.len, "at", turn->at)
-               : json_pack("{sss%}", "role", role, "text", text.data,
+               : json_pack("{ssss%}", "role", role, "text", text.data,
                            text.len);
 
         if (buf) {

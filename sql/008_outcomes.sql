@@ -93,8 +93,9 @@ $$;
 -- Vapi's end-of-call report: the call (as above, ended), then what the
 -- report adds: ended_reason (the report's wins over a status update's),
 -- summary, recording_url, cost (USD), duration (seconds; else from the
--- start and end), and turns [{role, text, at (Unix seconds)}], numbered
--- from 0 in the report's order. Written again, it changes nothing.
+-- start and end), and turns [{role, text, at (Unix seconds; else the
+-- call's start)}], numbered from 0 in the report's order. Written again,
+-- it changes nothing but what a later report says otherwise.
 CREATE FUNCTION voxanne_record_vapi_report(org uuid, vid text, data jsonb, at timestamptz)
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
@@ -121,7 +122,7 @@ BEGIN
   SELECT org, cid, (t.n - 1)::integer, t.turn->>'role', t.turn->>'text',
          coalesce(CASE WHEN jsonb_typeof(t.turn->'at') = 'number'
                        THEN to_timestamp((t.turn->>'at')::float8) END,
-                  at)
+                  voxanne_timestamp(data->>'started_at'), at)
   FROM jsonb_array_elements(CASE WHEN jsonb_typeof(data->'turns') = 'array'
                                  THEN data->'turns' ELSE '[]' END)
        WITH ORDINALITY AS t(turn, n)
