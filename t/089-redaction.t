@@ -79,6 +79,7 @@ add_block_preprocessor(sub {
         db => $ENV{TEST_NGINX_PG_PORT}, role => $role, org => $org,
         tenant => "        vapi_auth secret file=../html/vapi.secret;\n"));
     $block->set_value(user_files => ">>> a.token\n12345\n>>> vapi.secret\nvapi-secret-1\n");
+    return if $block->config;
     my $url = $mock->url;
     $block->set_value(config => <<"_EOC_");
     location /twilio/ {
@@ -147,3 +148,20 @@ __DATA__
 --- no_error_log
 4111
 [error]
+
+
+
+=== TEST 5: voxanne_redact takes on or off
+--- redact: maybe
+--- must_die
+--- error_log
+invalid value "maybe" in "voxanne_redact" directive, it must be "on" or "off"
+
+
+
+=== TEST 6: voxanne_redact is an http-level directive
+--- config
+    location = /x { voxanne_redact off; }
+--- must_die
+--- error_log
+"voxanne_redact" directive is not allowed here
