@@ -20,6 +20,12 @@
 
 #define NGX_HTTP_VOXANNE_VAPI_ID_MAX   128
 #define NGX_HTTP_VOXANNE_VAPI_CALL_MAX 64       /* calls.vapi_call_id */
+
+/*
+ * A report's text per write: a spool record must fit the spool's buffer
+ * even when every byte is escaped twice (7 bytes for a control character)
+ */
+#define NGX_HTTP_VOXANNE_VAPI_WRITE_TEXT  NGX_HTTP_VOXANNE_VAPI_TEXT_MAX
 #define NGX_HTTP_VOXANNE_VAPI_CLOSED   "We are closed right now. Please call " \
                                        "again during our opening hours."
 #define NGX_HTTP_VOXANNE_VAPI_NO_AGENT "Sorry, this number cannot take " \
@@ -68,7 +74,8 @@ static ngx_int_t ngx_http_voxanne_vapi_tool_calls(ngx_http_request_t *r,
 static ngx_int_t ngx_http_voxanne_vapi_record(ngx_http_request_t *r,
     ngx_http_voxanne_tenant_t *t, ngx_http_voxanne_vapi_msg_t *msg);
 static ngx_int_t ngx_http_voxanne_vapi_report(ngx_http_request_t *r,
-    ngx_http_voxanne_vapi_msg_t *msg, json_t *data);
+    ngx_http_voxanne_tenant_t *t, ngx_http_voxanne_vapi_msg_t *msg,
+    json_t *call);
 static ngx_int_t ngx_http_voxanne_vapi_set(json_t *data, const char *key,
     ngx_str_t *value);
 static ngx_int_t ngx_http_voxanne_vapi_send(ngx_http_request_t *r,
@@ -653,12 +660,11 @@ ngx_http_voxanne_vapi_record(ngx_http_request_t *r,
     }
 
     if (msg->type == NGX_HTTP_VOXANNE_VAPI_END_OF_CALL_REPORT) {
-        if (ngx_http_voxanne_vapi_report(r, msg, data) != NGX_OK) {
+        if (ngx_http_voxanne_vapi_report(r, t, msg, data) != NGX_OK) {
             goto failed;
         }
 
-        ngx_http_voxanne_store_vapi(r, t, NGX_HTTP_VOXANNE_STORE_VAPI_REPORT,
-                                    &msg->call_id, data);
+        json_decref(data);
         return NGX_OK;
     }
 
@@ -691,14 +697,21 @@ failed:
 }
 
 
-/* what an end-of-call report adds; its texts redacted */
+/*
+ * What an end-of-call report adds to the call's fields: its texts
+ * redacted, its turns in writes of at most NGX_HTTP_VOXANNE_VAPI_WRITE_TEXT
+ * bytes of text, each naming the seq of its first turn, the first with the
+ * report's other fields.
+ */
 
 static ngx_int_t
 ngx_http_voxanne_vapi_report(ngx_http_request_t *r,
-    ngx_http_voxanne_vapi_msg_t *msg, json_t *data)
+    ngx_http_voxanne_tenant_t *t, ngx_http_voxanne_vapi_msg_t *msg,
+    json_t *call)
 {
+    size_t                         size;
     u_char                        *buf;
-    json_t                        *turns, *item;
+    json_t                        *data, *turns, *item;
     ngx_int_t                      rc;
     ngx_str_t                      text;
     ngx_uint_t                     i;
@@ -716,10 +729,17 @@ ngx_http_voxanne_vapi_report(ngx_http_request_t *r,
                       NGX_HTTP_VOXANNE_VAPI_TEXT_MAX);
     }
 
-    if (ngx_http_voxanne_vapi_set(data, "started_at", &msg->started_at)
+    if (ngx_http_voxanne_vapi_set(call, "started_at", &msg->started_at)
         != NGX_OK
-        || ngx_http_voxanne_vapi_set(data, "ended_at", &msg->ended_at)
-           != NGX_OK
+        || ngx_http_voxanne_vapi_set(call, "ended_at", &msg->ended_at)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    data = json_copy(call);
+
+    if (data == NULL
         || ngx_http_voxanne_vapi_set(data, "recording_url",
                                      &msg->recording_url)
            != NGX_OK
@@ -730,7 +750,7 @@ ngx_http_voxanne_vapi_report(ngx_http_request_t *r,
                                    json_real(msg->duration))
                != 0))
     {
-        return NGX_ERROR;
+        goto failed;
     }
 
     text = msg->summary;
@@ -738,7 +758,7 @@ ngx_http_voxanne_vapi_report(ngx_http_request_t *r,
     if (ngx_http_voxanne_store_redact(vmcf, &text, &buf, r->connection->log)
         != NGX_OK)
     {
-        return NGX_ERROR;
+        goto failed;
     }
 
     rc = ngx_http_voxanne_vapi_set(data, "summary", &text);
@@ -747,24 +767,53 @@ ngx_http_voxanne_vapi_report(ngx_http_request_t *r,
         ngx_free(buf);
     }
 
-    turns = json_array();
-
-    if (rc != NGX_OK
-        || turns == NULL
-        || json_object_set_new(data, "turns", turns) != 0)
-    {
-        return NGX_ERROR;
+    if (rc != NGX_OK) {
+        goto failed;
     }
+
+    size = text.len;
+    turns = NULL;
 
     for (i = 0; i < msg->nturns; i++) {
         turn = &msg->turns[i];
+
+        /* the next write: the call's fields and the seq of its first turn */
+
+        if (turns && size + turn->text.len > NGX_HTTP_VOXANNE_VAPI_WRITE_TEXT)
+        {
+            ngx_http_voxanne_store_vapi(r, t,
+                                        NGX_HTTP_VOXANNE_STORE_VAPI_REPORT,
+                                        &msg->call_id, data);
+
+            turns = NULL;
+            size = 0;
+
+            data = json_copy(call);
+
+            if (data == NULL
+                || json_object_set_new(data, "first_seq",
+                                       json_integer((json_int_t) i))
+                   != 0)
+            {
+                goto failed;
+            }
+        }
+
+        if (turns == NULL) {
+            turns = json_array();
+
+            if (json_object_set_new(data, "turns", turns) != 0) {
+                goto failed;
+            }
+        }
+
         text = turn->text;
 
         if (ngx_http_voxanne_store_redact(vmcf, &text, &buf,
                                           r->connection->log)
             != NGX_OK)
         {
-            return NGX_ERROR;
+            goto failed;
         }
 
         role = (turn->role == NGX_HTTP_VOXANNE_VAPI_CALLER) ? "caller"
@@ -781,11 +830,21 @@ ngx_http_voxanne_vapi_report(ngx_http_request_t *r,
         }
 
         if (item == NULL || json_array_append_new(turns, item) != 0) {
-            return NGX_ERROR;
+            goto failed;
         }
+
+        size += text.len;
     }
 
+    ngx_http_voxanne_store_vapi(r, t, NGX_HTTP_VOXANNE_STORE_VAPI_REPORT,
+                                &msg->call_id, data);
+
     return NGX_OK;
+
+failed:
+
+    json_decref(data);
+    return NGX_ERROR;
 }
 
 

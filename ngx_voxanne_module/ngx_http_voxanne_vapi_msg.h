@@ -43,7 +43,7 @@
 
 #define NGX_HTTP_VOXANNE_VAPI_CALLS     32
 #define NGX_HTTP_VOXANNE_VAPI_TURNS     256
-#define NGX_HTTP_VOXANNE_VAPI_TEXT_MAX  8192     /* a turn, the summary */
+#define NGX_HTTP_VOXANNE_VAPI_TEXT_MAX  4096     /* a turn, the summary */
 
 
 typedef enum {

@@ -94,12 +94,16 @@ $$;
 -- report adds: ended_reason (the report's wins over a status update's),
 -- summary, recording_url, cost (USD), duration (seconds; else from the
 -- start and end), and turns [{role, text, at (Unix seconds; else the
--- call's start)}], numbered from 0 in the report's order. Written again,
--- it changes nothing but what a later report says otherwise.
+-- call's start)}], numbered from first_seq (else 0) in the report's order:
+-- a long report comes in several writes, the later ones with only the
+-- call's fields and turns. Written again, it changes nothing but what a
+-- later report says otherwise.
 CREATE FUNCTION voxanne_record_vapi_report(org uuid, vid text, data jsonb, at timestamptz)
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
-  cid uuid;
+  cid   uuid;
+  first integer := CASE WHEN jsonb_typeof(data->'first_seq') = 'number'
+                        THEN (data->>'first_seq')::integer ELSE 0 END;
 BEGIN
   cid := voxanne_record_vapi_call(org, vid, data || '{"status": "ended"}', at);
 
@@ -119,7 +123,7 @@ BEGIN
   WHERE c.id = cid;
 
   INSERT INTO transcripts (org_id, call_id, seq, role, text, started_at)
-  SELECT org, cid, (t.n - 1)::integer, t.turn->>'role', t.turn->>'text',
+  SELECT org, cid, first + (t.n - 1)::integer, t.turn->>'role', t.turn->>'text',
          coalesce(CASE WHEN jsonb_typeof(t.turn->'at') = 'number'
                        THEN to_timestamp((t.turn->>'at')::float8) END,
                   voxanne_timestamp(data->>'started_at'), at)

@@ -87,10 +87,19 @@ sub malformed {
     my ($ctx) = @_;
     my $port = $ctx->port;
     is(report($port, 2, call => { id => 'a b' })->{code}, 400, 'an invalid call id: 400');
-    is(report($port, 3, artifact => { messages => [{ role => 'user', message => 'x' x 8193 },
+    is(report($port, 3, artifact => { messages => [{ role => 'user', message => 'x' x 4097 },
                                                    { role => 'user', message => 'short' }] })->{code},
-       200, 'a turn over 8 KB: 200');
+       200, 'a turn over 4 KB: 200');
     eventually($pg, turns(3), '0:caller:short:2026-11-22 08:00:00+00', '... left out, the others kept');
+    my @long = map { { role => $_ % 2 ? 'user' : 'bot', message => sprintf('%03d ', $_) . 'y' x 296 } } 0 .. 39;
+    is(report($port, 5, artifact => { messages => \@long })->{code}, 200, 'a report of 12 KB of turns: 200');
+    eventually($pg, "SELECT count(*) || '|' || min(t.seq) || '|' || max(t.seq) || '|'"
+               . " || bool_and(substr(t.text, 1, 3)::int = t.seq) || '|' || sum(length(t.text))"
+               . " FROM transcripts t JOIN calls c ON c.id = t.call_id WHERE c.vapi_call_id = 'vapi-report-5'",
+               '40|0|39|true|12000', '... lands whole, in several writes, each turn at its seq');
+    is($pg->psql("SELECT summary || '|' || cost FROM calls WHERE vapi_call_id = 'vapi-report-5'"),
+       'The caller asked about Botox.|0.1234', '... with the report\'s fields');
+    is(metric($port, 'written'), 5, 'the report before in one write, this one in four (4 KB of text each)');
     is(report($port, 4, call => { id => 'vapi-report-4', type => 'webCall' })->{code}, 200, 'a web call: 200');
     sleep 0.3;
     is($pg->psql("SELECT count(*) FROM calls WHERE vapi_call_id IN ('a b', 'vapi-report-4')"), 0,
@@ -165,10 +174,10 @@ Do you do Botox
 
 
 
-=== TEST 2: an invalid call id is a 400; a turn over its cap is left out; a web call is not recorded
+=== TEST 2: an invalid call id is a 400; a turn over its cap is left out; a long report comes in several writes; a web call is not recorded
 --- steps eval: \&::malformed
 --- error_log
-vapi end-of-call-report: call "vapi-report-3": 1 turns over 256 or 8192 bytes left out
+vapi end-of-call-report: call "vapi-report-3": 1 turns over 256 or 4096 bytes left out
 --- no_error_log
 [error]
 [alert]

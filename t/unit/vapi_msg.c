@@ -249,7 +249,8 @@ test_report(ngx_http_voxanne_vapi_msg_t *msg)
                       "{\"text\":\"a\"}},{\"role\":\"user\",\"message\":7},"
                       "{\"role\":7,\"message\":\"b\"}]}}")
            == NGX_OK
-           && is(&msg->summary, "old") && is(&msg->recording_url, "https://r/2")
+           && is(&msg->summary, "old")
+           && is(&msg->recording_url, "https://r/2")
            && msg->cost == -1 && msg->duration == -1
            && msg->nturns == 0 && msg->turns_ignored == 0,
            "the older report shape; a negative cost, a duration as text, "
