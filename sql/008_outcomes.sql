@@ -243,7 +243,10 @@ BEGIN
     AND (outcome, transfer_to, transfer_reason, financial_value, contact_id)
         IS DISTINCT FROM (o, tto, treason, round(value, 2), contact);
 
+  -- the calls of one contact serialise on its row: the derivation after
+  -- the lock sees every call that ended before
   IF contact IS NOT NULL THEN
+    PERFORM FROM contacts ct WHERE ct.id = contact FOR UPDATE;
     PERFORM voxanne_contact_lead(contact);
   END IF;
 END
