@@ -6,6 +6,7 @@ use strict;
 use warnings;
 
 use List::Util qw(shuffle);
+use POSIX ();
 use Test::More;
 use Voxanne::Test::Pg;
 use Voxanne::Test::CallRows;
@@ -87,6 +88,24 @@ subtest 'an event landing after the end (a late replay) changes the outcome' => 
     is $rows->outcome(call_sid => $sid), 'booked|-|-|250.00', 'a late booking: booked';
     $rows->event($sid, 'tool:9', 'tool', { ok => $true, outcome => 'cancelled' }, $t[3]);
     is $rows->outcome(call_sid => $sid), 'booked|-|-|250.00', 'the same event key again: left as it was';
+};
+
+subtest 'the writes of one ended call landing at the same time, on separate connections' => sub {
+    for my $round (1 .. 3) {
+        my $sid = sprintf 'CA%032x', ++$n;
+        $rows->call($sid, 'in-progress', $t[0]);
+        $rows->call($sid, 'completed', $t[6]);
+        my @w = (
+            sub { $rows->event($sid, 'tool:1', 'tool', { ok => $true, outcome => 'booked', value => 70 }, $t[2]) },
+            sub { $rows->event($sid, 'tool:2', 'tool', { ok => $true, outcome => 'booked', value => 30 }, $t[3]) },
+            sub { $rows->event($sid, 'transfer', 'transfer', { to => '+15550109999' }, $t[4]) },
+            sub { $rows->turn($sid, 0, 'caller', 'botox', $t[1]) },
+            sub { $rows->event($sid, 'end', 'end', {}, $t[5]) },
+        );
+        my @pids = map { my $w = $_; my $pid = fork // die "fork: $!"; if (!$pid) { $w->(); POSIX::_exit(0) } $pid } @w;
+        waitpid $_, 0 for @pids;
+        is $rows->outcome(call_sid => $sid), 'booked|+15550109999|-|100.00', "round $round: every write counted";
+    }
 };
 
 done_testing;
