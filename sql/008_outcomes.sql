@@ -256,7 +256,8 @@ $$;
 -- rescheduled or cancelled decides booked or lost (lost: a cancellation
 -- leaving nothing booked ahead); otherwise a new contact whom a call
 -- reached (not abandoned, not failed) is contacted. last_contacted_at is
--- the end of its latest answered call.
+-- the end of its latest answered call, or later when something else (a
+-- booking tool during a call) set it later.
 CREATE FUNCTION voxanne_contact_lead(contact uuid) RETURNS void
 LANGUAGE sql AS $$
   UPDATE contacts ct SET
@@ -272,7 +273,7 @@ LANGUAGE sql AS $$
       END,
       CASE WHEN ct.lead_status = 'new' AND d.reached THEN 'contacted' END,
       ct.lead_status),
-    last_contacted_at = d.last
+    last_contacted_at = greatest(ct.last_contacted_at, d.last)
   FROM (SELECT (array_agg(c.outcome ORDER BY c.ended_at DESC, c.id DESC)
                   FILTER (WHERE c.outcome IN ('booked', 'rescheduled', 'cancelled')))[1]
                  AS decisive,

@@ -89,6 +89,14 @@ subtest 'an existing contact and an unanswered call' => sub {
     is $pg->psql("SELECT name FROM contacts WHERE phone = '$d'"), 'Dana', 'the contact is the existing one';
 };
 
+subtest 'last_contacted_at never moves back' => sub {
+    my $e = '+14155550104';
+    $pg->psql("INSERT INTO contacts (org_id, phone, last_contacted_at)"
+              . " VALUES ('$org', '$e', '2026-11-22 12:30:00+00')");
+    said(call_from($e, '2026-11-22 12:00:00+00'));
+    is $rows->lead($e), 'contacted|2026-11-22 12:30:00+00', 'a booking tool set it later: kept';
+};
+
 subtest 'a caller who is not a phone number gets no contact' => sub {
     my $sid = sprintf 'CA%032x', ++$n;
     $rows->call($sid, 'in-progress', '2026-11-22 10:00:00+00', from => 'anonymous');
