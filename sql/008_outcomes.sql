@@ -55,27 +55,40 @@ BEGIN
     sid := NULL;
   END IF;
 
-  INSERT INTO calls AS c (org_id, channel, vapi_call_id, call_sid, from_number, to_number,
-                          direction, status, started_at, answered_at, ended_at, ended_reason)
-  VALUES (org, 'vapi', vid, sid, coalesce(data->>'from', ''), coalesce(data->>'to', ''),
-          CASE WHEN data->>'direction' = 'outbound' THEN 'outbound-api' ELSE 'inbound' END,
-          coalesce(st, 'ringing'), started,
-          CASE WHEN st = 'in-progress' THEN at END,
-          CASE WHEN voxanne_call_status_rank(st) = 4 THEN ended END,
-          data->>'ended_reason')
-  ON CONFLICT (org_id, vapi_call_id) DO UPDATE SET
-    status = CASE WHEN st IS NOT NULL
-                       AND voxanne_call_status_rank(st) > voxanne_call_status_rank(c.status)
-                  THEN st ELSE c.status END,
-    call_sid = coalesce(c.call_sid, EXCLUDED.call_sid),
-    from_number = CASE WHEN c.from_number = '' THEN EXCLUDED.from_number ELSE c.from_number END,
-    to_number = CASE WHEN c.to_number = '' THEN EXCLUDED.to_number ELSE c.to_number END,
-    started_at = least(c.started_at, EXCLUDED.started_at),
-    answered_at = least(c.answered_at, EXCLUDED.answered_at),
-    ended_at = least(c.ended_at, EXCLUDED.ended_at),
-    ended_reason = coalesce(c.ended_reason, EXCLUDED.ended_reason),
-    updated_at = now()
-  RETURNING c.id INTO cid;
+  -- a CallSid another tenant's call has (row-level security hides it from
+  -- the check above) is left out too
+  LOOP
+    BEGIN
+      INSERT INTO calls AS c (org_id, channel, vapi_call_id, call_sid, from_number, to_number,
+                              direction, status, started_at, answered_at, ended_at, ended_reason)
+      VALUES (org, 'vapi', vid, sid, coalesce(data->>'from', ''), coalesce(data->>'to', ''),
+              CASE WHEN data->>'direction' = 'outbound' THEN 'outbound-api' ELSE 'inbound' END,
+              coalesce(st, 'ringing'), started,
+              CASE WHEN st = 'in-progress' THEN at END,
+              CASE WHEN voxanne_call_status_rank(st) = 4 THEN ended END,
+              data->>'ended_reason')
+      ON CONFLICT (org_id, vapi_call_id) DO UPDATE SET
+        status = CASE WHEN st IS NOT NULL
+                           AND voxanne_call_status_rank(st) > voxanne_call_status_rank(c.status)
+                      THEN st ELSE c.status END,
+        call_sid = coalesce(c.call_sid, EXCLUDED.call_sid),
+        from_number = CASE WHEN c.from_number = '' THEN EXCLUDED.from_number ELSE c.from_number END,
+        to_number = CASE WHEN c.to_number = '' THEN EXCLUDED.to_number ELSE c.to_number END,
+        started_at = least(c.started_at, EXCLUDED.started_at),
+        answered_at = least(c.answered_at, EXCLUDED.answered_at),
+        ended_at = least(c.ended_at, EXCLUDED.ended_at),
+        ended_reason = coalesce(c.ended_reason, EXCLUDED.ended_reason),
+        updated_at = now()
+      RETURNING c.id INTO cid;
+      EXIT;
+    EXCEPTION
+      WHEN unique_violation THEN
+        IF sid IS NULL THEN
+          RAISE;
+        END IF;
+        sid := NULL;
+    END;
+  END LOOP;
 
   IF data ? 'transfer_to' THEN
     INSERT INTO call_events (call_id, org_id, event_key, type, payload, created_at)

@@ -113,6 +113,12 @@ subtest 'Vapi calls: the status mapped, the ended reason, a forwarding' => sub {
        'vapi|busy|customer-busy -|-|-|-', 'busy: the status, no outcome';
     is $vapi->('v-6', [{ status => 'ended', ended_reason => 'customer-did-not-answer' }, $t[4]]),
        'vapi|no-answer|customer-did-not-answer -|-|-|-', 'no answer: the status, no outcome';
+    $pg->psql("INSERT INTO organizations (id, name) VALUES ('00000000-0000-4000-8000-00000000000b', 'B');"
+              . "INSERT INTO calls (org_id, call_sid, from_number, to_number, direction, status) VALUES"
+              . " ('00000000-0000-4000-8000-00000000000b', 'CA" . 'b' x 32 . "', '', '', 'inbound', 'ringing')");
+    is $vapi->('v-8', [{ status => 'in-progress', sid => 'CA' . 'b' x 32 }, $t[0]]),
+       'vapi|in-progress|- -|-|-|-', "another tenant's CallSid: the call is written without it";
+    is $pg->psql("SELECT coalesce(call_sid, '-') FROM calls WHERE vapi_call_id = 'v-8'"), '-', '... left out';
     is $vapi->('v-7', [{ status => 'ringing' }, $t[0]], [{ status => 'ended', ended_reason => 'customer-ended-call' }, $t[3]],
                [{ status => 'in-progress' }, $t[1]]),
        'vapi|completed|customer-ended-call abandoned|-|-|-', 'a late in-progress does not undo the end';
