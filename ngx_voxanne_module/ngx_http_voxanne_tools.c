@@ -234,8 +234,13 @@ ngx_http_voxanne_tool_db(ngx_http_voxanne_tool_call_t *tc,
     for (i = 0; i < NGX_HTTP_VOXANNE_TOOL_ARGS && tool->args[i].name; i++) {
         rc = ngx_http_voxanne_tool_arg(tc, &tool->args[i],
                                   &tq->params[NGX_HTTP_VOXANNE_TOOL_CONTEXT + i]);
+
+        if (rc == NGX_DECLINED) {
+            return NGX_OK;          /* the refusal is the result */
+        }
+
         if (rc != NGX_OK) {
-            return rc;
+            return NGX_ERROR;
         }
     }
 

@@ -18,7 +18,9 @@
 -- speak from; ok false is a refusal (closed day, past time, unknown
 -- service, taken slot, ...), never a database error. Arguments arrive
 -- validated and normalized by the gateway (E.164 phones, ISO dates and
--- times in the tenant's local time); SQL checks what needs the data.
+-- times in the tenant's local time); SQL checks what needs the data. JIT
+-- is off for them: the planner overestimates the day grids (generate_series)
+-- and compiling them costs far more than running them.
 
 -- The step between offered start times, in minutes.
 CREATE FUNCTION voxanne_booking_step() RETURNS integer
@@ -68,17 +70,29 @@ RETURNS boolean LANGUAGE sql STABLE AS $$
 $$;
 
 -- The open start times of a local day for a service of "minutes" with the
--- tenant's buffer after it, in the future.
+-- tenant's buffer after it, in the future: the day's grid against what is
+-- booked around it, read once.
 CREATE FUNCTION voxanne_booking_slots(org uuid, tz text, hours integer[], closed integer[],
                                       minutes integer, day date, moving uuid)
 RETURNS SETOF timestamptz LANGUAGE sql STABLE AS $$
+  WITH busy AS MATERIALIZED (
+    SELECT tstzrange(a.starts_at, a.blocked_until) AS span
+    FROM appointments a
+    WHERE a.org_id = org AND a.status IN ('booked', 'confirmed')
+      AND a.id IS DISTINCT FROM moving
+      AND a.starts_at < voxanne_booking_at(day + 2, 0, tz)
+      AND a.blocked_until > voxanne_booking_at(day - 1, 0, tz)
+  ), length AS MATERIALIZED (
+    SELECT make_interval(mins => minutes + coalesce(
+             (SELECT o.buffer_minutes FROM organizations o WHERE o.id = org), 0)) AS blocks
+  )
   SELECT s.at
   FROM voxanne_booking_ranges(hours, closed, day) AS r,
        LATERAL generate_series(r.opens, r.closes - minutes, voxanne_booking_step()) AS m,
-       LATERAL (SELECT voxanne_booking_at(day, m, tz) AS at) AS s
+       LATERAL (SELECT voxanne_booking_at(day, m, tz) AS at) AS s,
+       length AS l
   WHERE s.at > now()
-    AND voxanne_booking_free(org, s.at, s.at + make_interval(mins => minutes + coalesce(
-          (SELECT o.buffer_minutes FROM organizations o WHERE o.id = org), 0)), moving)
+    AND NOT EXISTS (SELECT FROM busy b WHERE b.span && tstzrange(s.at, s.at + l.blocks))
   ORDER BY s.at
 $$;
 
@@ -102,19 +116,16 @@ $$;
 CREATE FUNCTION voxanne_booking_nearest(org uuid, tz text, hours integer[], closed integer[],
                                         minutes integer, want timestamptz, moving uuid)
 RETURNS text LANGUAGE sql STABLE AS $$
-  WITH first_day AS (
-    SELECT d::date AS day
+  WITH open AS MATERIALIZED (
+    SELECT d::date AS day, s.at
     FROM generate_series((want AT TIME ZONE tz)::date, (want AT TIME ZONE tz)::date + 14,
-                         interval '1 day') AS d
-    WHERE EXISTS (SELECT FROM voxanne_booking_slots(org, tz, hours, closed, minutes, d::date,
-                                                    moving))
-    ORDER BY d
-    LIMIT 1
+                         interval '1 day') AS d,
+         LATERAL voxanne_booking_slots(org, tz, hours, closed, minutes, d::date, moving) AS s(at)
   ), nearest AS (
-    SELECT s.at
-    FROM first_day f, LATERAL voxanne_booking_slots(org, tz, hours, closed, minutes, f.day,
-                                                    moving) AS s(at)
-    ORDER BY abs(extract(epoch FROM s.at - want)), s.at
+    SELECT o.at
+    FROM open o
+    WHERE o.day = (SELECT min(x.day) FROM open x)
+    ORDER BY abs(extract(epoch FROM o.at - want)), o.at
     LIMIT 3
   )
   SELECT voxanne_booking_day((min(at) AT TIME ZONE tz)::date) || ' at '
@@ -222,20 +233,24 @@ $$;
 CREATE FUNCTION voxanne_booking_refusal(org uuid, tz text, hours integer[], closed integer[],
                                         minutes integer, starts timestamptz, moving uuid)
 RETURNS text LANGUAGE sql STABLE AS $$
-  SELECT CASE
-    WHEN starts <= now() THEN
-      'That time has already passed. '
-    WHEN NOT EXISTS (SELECT FROM voxanne_booking_ranges(hours, closed, (starts AT TIME ZONE tz)::date)) THEN
-      format('We are closed on %s. ', voxanne_booking_day((starts AT TIME ZONE tz)::date))
-    WHEN NOT voxanne_booking_fits(hours, closed, tz, starts, minutes) THEN
-      'That is outside our opening hours. '
-    WHEN NOT voxanne_booking_free(org, starts, starts + make_interval(mins => minutes + coalesce(
-           (SELECT o.buffer_minutes FROM organizations o WHERE o.id = org), 0)), moving) THEN
-      'That time is taken. '
-    END
-    || coalesce('The nearest open times are ' || voxanne_booking_nearest(org, tz, hours, closed,
-                                                     minutes, greatest(starts, now()), moving) || '.',
-                'There are no open times in the next two weeks.')
+  SELECT w.why || coalesce('The nearest open times are '
+                           || voxanne_booking_nearest(org, tz, hours, closed, minutes,
+                                                      greatest(starts, now()), moving) || '.',
+                           'There are no open times in the next two weeks.')
+  FROM (SELECT CASE
+          WHEN starts <= now() THEN
+            'That time has already passed. '
+          WHEN NOT EXISTS (SELECT FROM voxanne_booking_ranges(hours, closed,
+                                                              (starts AT TIME ZONE tz)::date)) THEN
+            format('We are closed on %s. ', voxanne_booking_day((starts AT TIME ZONE tz)::date))
+          WHEN NOT voxanne_booking_fits(hours, closed, tz, starts, minutes) THEN
+            'That is outside our opening hours. '
+          WHEN NOT voxanne_booking_free(org, starts, starts + make_interval(mins => minutes
+                 + coalesce((SELECT o.buffer_minutes FROM organizations o WHERE o.id = org), 0)),
+                 moving) THEN
+            'That time is taken. '
+          END AS why) AS w
+  WHERE w.why IS NOT NULL
 $$;
 
 
@@ -243,7 +258,8 @@ $$;
 CREATE FUNCTION voxanne_tool_check_availability(org uuid, channel text, call text,
     tool_call text, caller text, tz text, hours integer[], closed integer[],
     wanted text, first_day date, last_day date, at_time time)
-RETURNS TABLE (ok boolean, result text) LANGUAGE plpgsql AS $$
+RETURNS TABLE (ok boolean, result text) LANGUAGE plpgsql
+SET jit = off AS $$
 DECLARE
   s services;
   want timestamptz;
@@ -309,7 +325,8 @@ $$;
 CREATE FUNCTION voxanne_tool_book_appointment(org uuid, channel text, call text,
     tool_call text, caller text, tz text, hours integer[], closed integer[],
     wanted text, local_start timestamp, who text, phone text, mail text)
-RETURNS TABLE (ok boolean, result text) LANGUAGE plpgsql AS $$
+RETURNS TABLE (ok boolean, result text) LANGUAGE plpgsql
+SET jit = off AS $$
 DECLARE
   s services;
   a appointments;
@@ -393,7 +410,8 @@ $$;
 CREATE FUNCTION voxanne_tool_reschedule_appointment(org uuid, channel text, call text,
     tool_call text, caller text, tz text, hours integer[], closed integer[],
     local_start timestamp, phone text, day date)
-RETURNS TABLE (ok boolean, result text) LANGUAGE plpgsql AS $$
+RETURNS TABLE (ok boolean, result text) LANGUAGE plpgsql
+SET jit = off AS $$
 DECLARE
   s services;
   a appointments;
@@ -460,7 +478,8 @@ $$;
 CREATE FUNCTION voxanne_tool_cancel_appointment(org uuid, channel text, call text,
     tool_call text, caller text, tz text, hours integer[], closed integer[],
     phone text, day date)
-RETURNS TABLE (ok boolean, result text) LANGUAGE plpgsql AS $$
+RETURNS TABLE (ok boolean, result text) LANGUAGE plpgsql
+SET jit = off AS $$
 DECLARE
   a appointments;
   call_uuid uuid;
@@ -503,7 +522,8 @@ $$;
 CREATE FUNCTION voxanne_tool_find_customer(org uuid, channel text, call text,
     tool_call text, caller text, tz text, hours integer[], closed integer[],
     phone text)
-RETURNS TABLE (ok boolean, result text) LANGUAGE plpgsql AS $$
+RETURNS TABLE (ok boolean, result text) LANGUAGE plpgsql
+SET jit = off AS $$
 DECLARE
   number text;
   c contacts;
@@ -543,7 +563,8 @@ $$;
 -- list_services()
 CREATE FUNCTION voxanne_tool_list_services(org uuid, channel text, call text,
     tool_call text, caller text, tz text, hours integer[], closed integer[])
-RETURNS TABLE (ok boolean, result text) LANGUAGE sql STABLE AS $$
+RETURNS TABLE (ok boolean, result text) LANGUAGE sql STABLE
+SET jit = off AS $$
   SELECT count(*) > 0,
          coalesce('We offer: ' || string_agg(format('%s (%s minutes, %s)', s.name,
                                                     s.duration_minutes,
@@ -560,7 +581,8 @@ $$;
 CREATE FUNCTION voxanne_tool_schedule_callback(org uuid, channel text, call text,
     tool_call text, caller text, tz text, hours integer[], closed integer[],
     at_when text, reason text, phone text)
-RETURNS TABLE (ok boolean, result text) LANGUAGE plpgsql AS $$
+RETURNS TABLE (ok boolean, result text) LANGUAGE plpgsql
+SET jit = off AS $$
 DECLARE
   call_uuid uuid;
   number text;
