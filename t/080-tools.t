@@ -1,7 +1,6 @@
 use Test::Nginx::Socket 'no_plan';
 use JSON::PP qw(encode_json decode_json);
 use POSIX qw(strftime);
-use POSIX ();
 use Time::HiRes qw(sleep time);
 use Voxanne::Test::Pg;
 use Voxanne::Test::Http qw(http_start http_wait http_parallel);
@@ -37,23 +36,6 @@ sub day { strftime('%Y-%m-%d', gmtime(time + $_[0] * 86400)) }
 our $closed = day(4);
 
 sub sql { $pg->psql("SET app.org_id = '$org'; $_[0]") }
-
-# a session that holds the appointments table for that long: its pid
-sub lock_appointments {
-    my ($seconds) = @_;
-    my $pid = fork // die "fork: $!";
-    if (!$pid) {
-        eval { $pg->psql("BEGIN; LOCK TABLE appointments IN ACCESS EXCLUSIVE MODE;"
-                         . " SELECT pg_sleep($seconds); COMMIT") };
-        POSIX::_exit(0);
-    }
-    my $until = time + 5;
-    sleep 0.05 until $pg->psql("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation"
-                               . " WHERE l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-                               . " AND c.relname = 'appointments' AND l.mode = 'AccessExclusiveLock' AND l.granted")
-                     || time > $until;
-    return $pid;
-}
 
 # the results of one tool-calls webhook: calls are [name, {args}, id?]
 our $n = 0;
@@ -388,11 +370,11 @@ qr/\[error\].*voxanne: tool "list_services": tenant "clinic-a": /
 --- steps eval
 sub {
     my ($ctx) = @_;
-    my $lock = ::lock_appointments(3);
-    my $t0 = time;
+    my $lock = $::pg->hold_lock('appointments', 3);
+    my $t0 = Time::HiRes::time();
     my ($ok, $text) = ::tool($ctx->port, 'book_appointment',
                              { service => 'Botox', start => ::day(6) . 'T10:00', name => 'Slow', phone => '+14155550133' });
-    my $took = time - $t0;
+    my $took = Time::HiRes::time() - $t0;
     Test::More::ok !$ok, 'an error';
     Test::More::is $text, "I can't reach the booking system right now; I can take a callback request.", 'said plainly';
     Test::More::ok $took > 0.4 && $took < 2, "after the query timeout ($took s)";
@@ -409,18 +391,18 @@ qr/\[error\].*voxanne: tool "book_appointment": tenant "clinic-a": /
 --- steps eval
 sub {
     my ($ctx) = @_;
-    my $lock = ::lock_appointments(1.5);
+    my $lock = $::pg->hold_lock('appointments', 1.5);
     my $body = Voxanne::Test::Vapi::vapi_message('tool-calls', phoneNumber => { number => '+15550100001' }, call => { id => 'vapi-gone' },
                             toolCallList => [ { id => 'tc-gone', name => 'book_appointment',
                                                 arguments => { service => 'Botox', start => ::day(6) . 'T13:00',
                                                                name => 'Gone', phone => '+14155550144' } },
                                               { id => 'tc-gone-2', name => 'list_services', arguments => {} } ]);
     my $h = ::start($ctx->port, $body);
-    sleep 0.5;
+    Time::HiRes::sleep(0.5);
     close $h->{sock};
     waitpid $lock, 0;
-    my $until = time + 3;
-    sleep 0.1 until ::sql("SELECT count(*) FROM call_events WHERE event_key = 'tool:tc-gone'") || time > $until;
+    my $until = Time::HiRes::time() + 3;
+    Time::HiRes::sleep(0.1) until ::sql("SELECT count(*) FROM call_events WHERE event_key = 'tool:tc-gone'") || Time::HiRes::time() > $until;
     Test::More::is ::sql("SELECT count(*) FROM appointments a JOIN contacts c ON c.id = a.contact_id WHERE c.phone = '+14155550144'"),
        1, 'booked';
     my ($ok) = ::tool($ctx->port, 'list_services');
