@@ -76,7 +76,7 @@ sub vapi_results {
 add_block_preprocessor(sub {
     my ($block) = @_;
     my $mock = $block->mock or return;
-    my $tenant = ::tenant(hours => 'mon-sun 09:00-17:00', tools => 'book_appointment check_availability',
+    my $tenant = ::tenant(hours => 'mon-sun 09:00-17:00', tools => $block->tools // 'book_appointment check_availability',
                           vapi_auth => 'secret file=../html/vapi.secret', vad => 'silence=200ms');
     $block->set_value(http_config => <<"_EOC_");
     voxanne_db "conninfo=host=127.0.0.1 port=\$TEST_NGINX_PG_PORT dbname=\$TEST_NGINX_PG_DB user=$role"
@@ -183,6 +183,43 @@ sub {
         die "losers: @texts" unless 8 == grep { /That time (was just taken|is taken)\. The nearest open times are / } @texts;
         my $rows = ::sql("SELECT count(*) FROM appointments WHERE status = 'booked' AND starts_at = '" . ::day(3) . " 10:00Z'");
         die "rows: $rows" unless $rows == 1;
+    } },
+  ::stop() ]
+--- ws_close_code: 1000
+--- ws_skip_unmatched
+--- no_error_log
+[error]
+
+
+
+=== TEST 4: every tool's JSON schema reaches the session, in the table's order
+--- mock: full
+--- tools: get_current_time end_call transfer_to_human check_availability book_appointment reschedule_appointment cancel_appointment find_customer list_services schedule_callback
+--- media eval: {}
+--- ws_send eval
+[ ::connected(), ::start(),
+  { expect => { json => { event => 'mark', mark => { name => '1:80' } } } },
+  { run => sub {
+        my ($update) = $::full->conn_log(dir => 'in', type => 'session.update');
+        my @tools = @{ $update->{session}{tools} // [] };
+        my $names = CORE::join ' ', map { $_->{name} } @tools;
+        die "tools: $names" unless $names eq 'get_current_time end_call transfer_to_human check_availability'
+            . ' book_appointment reschedule_appointment cancel_appointment find_customer list_services schedule_callback';
+        my %p = map { $_->{name} => $_->{parameters} } @tools;
+        for my $t (@tools) {
+            die "$t->{name}: not a function" unless $t->{type} eq 'function' && length $t->{description};
+            die "$t->{name}: parameters" unless $t->{parameters}{type} eq 'object'
+                && ref $t->{parameters}{properties} eq 'HASH';
+        }
+        my %required = (check_availability => 'service date', book_appointment => 'service start name',
+                        reschedule_appointment => 'start', schedule_callback => 'when reason');
+        for my $name (sort keys %required) {
+            my $got = CORE::join ' ', @{ $p{$name}{required} // [] };
+            die "$name requires: $got" unless $got eq $required{$name};
+        }
+        my $props = CORE::join ' ', sort keys %{ $p{book_appointment}{properties} };
+        die "book_appointment: $props" unless $props eq 'email name phone service start';
+        die "the mock refused something" if $::full->conn_log(dir => 'out', type => 'error');
     } },
   ::stop() ]
 --- ws_close_code: 1000
