@@ -11,7 +11,8 @@
 
 
 /*
- * The tools of ngx_http_voxanne_tools.h.  A booking tool is a function of
+ * The tools of ngx_http_voxanne_tools.h: those with a handler of their own,
+ * then the booking tools.  A booking tool is a function of
  * sql/007_booking.sql: its arguments are checked here (a refusal the model
  * can act on: which argument, in what form), then one query through the
  * worker's PostgreSQL pool, whose query timeout bounds the wait, and its
@@ -50,14 +51,19 @@ typedef struct {
 typedef ngx_int_t (*ngx_http_voxanne_tool_pt)(ngx_http_voxanne_tool_call_t *tc);
 
 
-/* a tool: its handler, or its SQL function and arguments, in its order */
-
 typedef struct {
     ngx_str_t                     name;
     ngx_http_voxanne_tool_pt      handler;
+} ngx_http_voxanne_tool_t;
+
+
+/* a booking tool: its SQL function, and its arguments in their order */
+
+typedef struct {
+    ngx_str_t                     name;
     const char                   *sql;
     ngx_http_voxanne_tool_arg_t   args[NGX_HTTP_VOXANNE_TOOL_ARGS];
-} ngx_http_voxanne_tool_t;
+} ngx_http_voxanne_db_tool_t;
 
 
 /* a booking tool's query, in the tool call's pool */
@@ -72,7 +78,7 @@ typedef struct {
 
 static ngx_int_t ngx_http_voxanne_tool_time(ngx_http_voxanne_tool_call_t *tc);
 static ngx_int_t ngx_http_voxanne_tool_db(ngx_http_voxanne_tool_call_t *tc,
-    ngx_http_voxanne_tool_t *tool);
+    ngx_http_voxanne_db_tool_t *tool);
 static ngx_int_t ngx_http_voxanne_tool_context(ngx_http_voxanne_tool_call_t *tc,
     ngx_str_t *params);
 static ngx_int_t ngx_http_voxanne_tool_arg(ngx_http_voxanne_tool_call_t *tc,
@@ -90,11 +96,14 @@ static ngx_int_t ngx_http_voxanne_tool_error(ngx_http_voxanne_tool_call_t *tc,
 
 
 static ngx_http_voxanne_tool_t  ngx_http_voxanne_tools[] = {
+    { ngx_string("get_current_time"), ngx_http_voxanne_tool_time },
+    { ngx_null_string, NULL }
+};
 
-    { ngx_string("get_current_time"), ngx_http_voxanne_tool_time, NULL,
-      { { NULL, 0, 0, 0 } } },
 
-    { ngx_string("check_availability"), NULL,
+static ngx_http_voxanne_db_tool_t  ngx_http_voxanne_db_tools[] = {
+
+    { ngx_string("check_availability"),
       "SELECT ok, result FROM voxanne_tool_check_availability($1, $2, $3, "
       "$4, $5, $6, $7, $8, $9, $10, $11, $12)",
       { ngx_http_voxanne_tool_text("service", 100, 1),
@@ -102,7 +111,7 @@ static ngx_http_voxanne_tool_t  ngx_http_voxanne_tools[] = {
         ngx_http_voxanne_tool_typed("end_date", DATE, 0),
         ngx_http_voxanne_tool_typed("time", TIME, 0) } },
 
-    { ngx_string("book_appointment"), NULL,
+    { ngx_string("book_appointment"),
       "SELECT ok, result FROM voxanne_tool_book_appointment($1, $2, $3, $4, "
       "$5, $6, $7, $8, $9, $10, $11, $12, $13)",
       { ngx_http_voxanne_tool_text("service", 100, 1),
@@ -111,37 +120,37 @@ static ngx_http_voxanne_tool_t  ngx_http_voxanne_tools[] = {
         ngx_http_voxanne_tool_typed("phone", PHONE, 0),
         ngx_http_voxanne_tool_typed("email", EMAIL, 0) } },
 
-    { ngx_string("reschedule_appointment"), NULL,
+    { ngx_string("reschedule_appointment"),
       "SELECT ok, result FROM voxanne_tool_reschedule_appointment($1, $2, "
       "$3, $4, $5, $6, $7, $8, $9, $10, $11)",
       { ngx_http_voxanne_tool_typed("start", DATETIME, 1),
         ngx_http_voxanne_tool_typed("phone", PHONE, 0),
         ngx_http_voxanne_tool_typed("date", DATE, 0) } },
 
-    { ngx_string("cancel_appointment"), NULL,
+    { ngx_string("cancel_appointment"),
       "SELECT ok, result FROM voxanne_tool_cancel_appointment($1, $2, $3, "
       "$4, $5, $6, $7, $8, $9, $10)",
       { ngx_http_voxanne_tool_typed("phone", PHONE, 0),
         ngx_http_voxanne_tool_typed("date", DATE, 0) } },
 
-    { ngx_string("find_customer"), NULL,
+    { ngx_string("find_customer"),
       "SELECT ok, result FROM voxanne_tool_find_customer($1, $2, $3, $4, "
       "$5, $6, $7, $8, $9)",
       { ngx_http_voxanne_tool_typed("phone", PHONE, 0) } },
 
-    { ngx_string("list_services"), NULL,
+    { ngx_string("list_services"),
       "SELECT ok, result FROM voxanne_tool_list_services($1, $2, $3, $4, "
       "$5, $6, $7, $8)",
       { { NULL, 0, 0, 0 } } },
 
-    { ngx_string("schedule_callback"), NULL,
+    { ngx_string("schedule_callback"),
       "SELECT ok, result FROM voxanne_tool_schedule_callback($1, $2, $3, "
       "$4, $5, $6, $7, $8, $9, $10, $11)",
       { ngx_http_voxanne_tool_text("when", 100, 1),
         ngx_http_voxanne_tool_text("reason", 200, 1),
         ngx_http_voxanne_tool_typed("phone", PHONE, 0) } },
 
-    { ngx_null_string, NULL, NULL, { { NULL, 0, 0, 0 } } }
+    { ngx_null_string, NULL, { { NULL, 0, 0, 0 } } }
 };
 
 
@@ -159,17 +168,25 @@ static char  *ngx_http_voxanne_months[] = {
 ngx_int_t
 ngx_http_voxanne_tool_run(ngx_http_voxanne_tool_call_t *tc)
 {
-    ngx_http_voxanne_tool_t  *tool;
+    ngx_http_voxanne_tool_t     *tool;
+    ngx_http_voxanne_db_tool_t  *db;
 
     tc->failed = 0;
     ngx_str_null(&tc->result);
 
-    for (tool = ngx_http_voxanne_tools; tool->name.len; tool++) {
+    for (tool = ngx_http_voxanne_tools; tool->handler; tool++) {
         if (tool->name.len == tc->name.len
             && ngx_strncmp(tool->name.data, tc->name.data, tc->name.len) == 0)
         {
-            return tool->handler ? tool->handler(tc)
-                                 : ngx_http_voxanne_tool_db(tc, tool);
+            return tool->handler(tc);
+        }
+    }
+
+    for (db = ngx_http_voxanne_db_tools; db->sql; db++) {
+        if (db->name.len == tc->name.len
+            && ngx_strncmp(db->name.data, tc->name.data, tc->name.len) == 0)
+        {
+            return ngx_http_voxanne_tool_db(tc, db);
         }
     }
 
@@ -219,7 +236,7 @@ ngx_http_voxanne_tool_time(ngx_http_voxanne_tool_call_t *tc)
 
 static ngx_int_t
 ngx_http_voxanne_tool_db(ngx_http_voxanne_tool_call_t *tc,
-    ngx_http_voxanne_tool_t *tool)
+    ngx_http_voxanne_db_tool_t *tool)
 {
     ngx_int_t                       rc;
     ngx_uint_t                      i;
