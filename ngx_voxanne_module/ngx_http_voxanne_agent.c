@@ -34,16 +34,16 @@
 /* JSON Schema pieces of the booking tools' arguments */
 
 #define NGX_HTTP_VOXANNE_TOOL_SERVICE                                         \
-    "\"service\":{\"type\":\"string\",\"description\":\"The service's name, "   \
+    "\"service\":{\"type\":\"string\",\"description\":\"The service's name, " \
     "as list_services gives it.\"}"
 #define NGX_HTTP_VOXANNE_TOOL_START                                           \
-    "\"start\":{\"type\":\"string\",\"description\":\"Local date and time at "  \
-    "the business, YYYY-MM-DDTHH:MM (24 hours).\"}"
+    "\"start\":{\"type\":\"string\",\"description\":\"Local date and time "   \
+    "at the business, YYYY-MM-DDTHH:MM (24 hours).\"}"
 #define NGX_HTTP_VOXANNE_TOOL_DATE(name, what)                                \
     "\"" name "\":{\"type\":\"string\",\"description\":\"" what              \
     ", YYYY-MM-DD.\"}"
 #define NGX_HTTP_VOXANNE_TOOL_PHONE                                           \
-    "\"phone\":{\"type\":\"string\",\"description\":\"The customer's phone "    \
+    "\"phone\":{\"type\":\"string\",\"description\":\"The customer's phone "  \
     "number in international format, like +15551234567; leave it out "      \
     "for the number calling.\"}"
 

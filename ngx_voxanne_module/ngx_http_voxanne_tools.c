@@ -48,7 +48,8 @@ typedef struct {
 } ngx_http_voxanne_tool_arg_t;
 
 
-typedef ngx_int_t (*ngx_http_voxanne_tool_pt)(ngx_http_voxanne_tool_call_t *tc);
+typedef ngx_int_t (*ngx_http_voxanne_tool_pt)(
+    ngx_http_voxanne_tool_call_t *tc);
 
 
 typedef struct {
@@ -79,8 +80,8 @@ typedef struct {
 static ngx_int_t ngx_http_voxanne_tool_time(ngx_http_voxanne_tool_call_t *tc);
 static ngx_int_t ngx_http_voxanne_tool_db(ngx_http_voxanne_tool_call_t *tc,
     ngx_http_voxanne_db_tool_t *tool);
-static ngx_int_t ngx_http_voxanne_tool_context(ngx_http_voxanne_tool_call_t *tc,
-    ngx_str_t *params);
+static ngx_int_t ngx_http_voxanne_tool_context(
+    ngx_http_voxanne_tool_call_t *tc, ngx_str_t *params);
 static ngx_int_t ngx_http_voxanne_tool_arg(ngx_http_voxanne_tool_call_t *tc,
     ngx_http_voxanne_tool_arg_t *arg, ngx_str_t *param);
 static void ngx_http_voxanne_tool_result(ngx_http_voxanne_db_query_t *q,
@@ -239,6 +240,7 @@ ngx_http_voxanne_tool_db(ngx_http_voxanne_tool_call_t *tc,
     ngx_http_voxanne_db_tool_t *tool)
 {
     ngx_int_t                       rc;
+    ngx_str_t                      *params;
     ngx_uint_t                      i;
     ngx_http_voxanne_main_conf_t   *vmcf;
     ngx_http_voxanne_tool_query_t  *tq;
@@ -248,9 +250,10 @@ ngx_http_voxanne_tool_db(ngx_http_voxanne_tool_call_t *tc,
         return NGX_ERROR;
     }
 
+    params = &tq->params[NGX_HTTP_VOXANNE_TOOL_CONTEXT];
+
     for (i = 0; i < NGX_HTTP_VOXANNE_TOOL_ARGS && tool->args[i].name; i++) {
-        rc = ngx_http_voxanne_tool_arg(tc, &tool->args[i],
-                                  &tq->params[NGX_HTTP_VOXANNE_TOOL_CONTEXT + i]);
+        rc = ngx_http_voxanne_tool_arg(tc, &tool->args[i], &params[i]);
 
         if (rc == NGX_DECLINED) {
             return NGX_OK;          /* the refusal is the result */
