@@ -45,7 +45,7 @@ struct ngx_http_voxanne_tool_call_s {
     json_t                         *arguments;   /* an object */
     ngx_uint_t                      channel;     /* _tool_channel_e */
     ngx_str_t                       call_id;
-    ngx_str_t                       caller;      /* E.164, or empty */
+    ngx_str_t                       caller;      /* as the channel gave it */
     ngx_str_t                       tool_call_id;
     ngx_str_t                       result;      /* one line */
     ngx_uint_t                      failed;      /* the result is an error */

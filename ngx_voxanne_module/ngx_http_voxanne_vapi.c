@@ -550,7 +550,7 @@ ngx_http_voxanne_vapi_tool_calls(ngx_http_request_t *r,
     ctx = ngx_http_get_module_ctx(r, ngx_http_voxanne_module);
 
     ctx->msg = msg;
-    ctx->tools = ngx_pcalloc(r->pool, (msg->ncalls + 1)
+    ctx->tools = ngx_pcalloc(r->pool, msg->ncalls
                                       * sizeof(ngx_http_voxanne_tool_call_t));
     if (ctx->tools == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
