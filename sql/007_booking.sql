@@ -162,10 +162,11 @@ LANGUAGE sql STABLE AS $$
                    || (SELECT o.currency FROM organizations o WHERE o.id = org) END
 $$;
 
--- The call a tool runs in, created if no write of it has landed yet; NULL
--- when its id is not one (then events are the tenant's).
-CREATE FUNCTION voxanne_booking_call(org uuid, channel text, call text) RETURNS uuid
-LANGUAGE plpgsql AS $$
+-- The call a tool runs in, created if no write of it has landed yet (a
+-- Vapi call with the caller's number as its From); NULL when its id is not
+-- one (then events are the tenant's).
+CREATE FUNCTION voxanne_booking_call(org uuid, channel text, call text, caller text)
+RETURNS uuid LANGUAGE plpgsql AS $$
 DECLARE
   id uuid;
 BEGIN
@@ -175,8 +176,10 @@ BEGIN
   IF channel = 'vapi' AND call ~ '^[A-Za-z0-9_-]{1,64}$' THEN
     INSERT INTO calls AS c (org_id, channel, vapi_call_id, from_number, to_number, direction,
                             status, started_at)
-    VALUES (org, 'vapi', call, '', '', 'inbound', 'in-progress', now())
-    ON CONFLICT (org_id, vapi_call_id) DO UPDATE SET updated_at = now()
+    VALUES (org, 'vapi', call, coalesce(caller, ''), '', 'inbound', 'in-progress', now())
+    ON CONFLICT (org_id, vapi_call_id) DO UPDATE SET
+      from_number = CASE WHEN c.from_number = '' THEN EXCLUDED.from_number ELSE c.from_number END,
+      updated_at = now()
     RETURNING c.id INTO id;
     RETURN id;
   END IF;
@@ -338,7 +341,7 @@ DECLARE
   booked text;
   inserted boolean := false;
 BEGIN
-  call_uuid := voxanne_booking_call(org, channel, call);
+  call_uuid := voxanne_booking_call(org, channel, call, caller);
   number := voxanne_booking_phone(phone, caller, call_uuid);
   s := voxanne_booking_service(org, wanted);
   starts := local_start AT TIME ZONE tz;
@@ -421,7 +424,7 @@ DECLARE
   was timestamptz;
   refusal text;
 BEGIN
-  call_uuid := voxanne_booking_call(org, channel, call);
+  call_uuid := voxanne_booking_call(org, channel, call, caller);
   number := voxanne_booking_phone(phone, caller, call_uuid);
   starts := local_start AT TIME ZONE tz;
 
@@ -486,7 +489,7 @@ DECLARE
   number text;
   name text;
 BEGIN
-  call_uuid := voxanne_booking_call(org, channel, call);
+  call_uuid := voxanne_booking_call(org, channel, call, caller);
   number := voxanne_booking_phone(phone, caller, call_uuid);
 
   IF number IS NOT NULL THEN
@@ -588,7 +591,7 @@ DECLARE
   number text;
   contact uuid;
 BEGIN
-  call_uuid := voxanne_booking_call(org, channel, call);
+  call_uuid := voxanne_booking_call(org, channel, call, caller);
   number := voxanne_booking_phone(phone, caller, call_uuid);
 
   IF number IS NULL THEN

@@ -188,6 +188,8 @@ sub {
              . " || ' ' || to_char(a.ends_at AT TIME ZONE 'UTC', 'HH24:MI') || ' ' || a.status || ' ' || k.channel || ' ' || k.vapi_call_id"
              . " FROM appointments a JOIN contacts c ON c.id = a.contact_id JOIN calls k ON k.id = a.call_id"),
        "Ann Lee +14155550199 ann\@example.com $d 14:00 14:45 booked vapi vapi-book-1", 'the row, the contact and the Vapi call';
+    Test::More::is ::sql("SELECT from_number FROM calls WHERE vapi_call_id = 'vapi-book-1'"), '+14155550123',
+       "the Vapi call's From: the caller's number";
     my $event = ::decode_json(::sql("SELECT payload FROM call_events WHERE event_key = 'tool:tc-book-1' AND type = 'tool'"));
     Test::More::is_deeply [ @$event{qw(name outcome)} ], ['book_appointment', 'booked'], 'the tool event';
     Test::More::ok $event->{ok} && $event->{value} == 300, '... ok, the price as its value';

@@ -163,15 +163,19 @@ sub {
   { run => sub {
         # every booking waits on the table until they all run at once
         my ($ctx) = @_;
-        $::lock = $::pg->hold_lock('appointments', 1.5);
+        $::lock = $::pg->hold_lock('appointments', 3);
         $::pending = [ ::vapi_bookings($ctx->port, 8) ];
     } },
   ::say(::ulaw_tone(300) . ::ulaw_silence(400), 1),
   { run => sub {
         $::racer->wait_log(sub { $::racer->conn_log(dir => 'out', type => 'response.function_call_arguments.done') }, 5)
             or die "no function call";
-        my $waiting = $::pg->psql("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                                  . " AND wait_event_type = 'Lock'");
+        my ($waiting, $until) = (0, Time::HiRes::time() + 2.5);
+        while ($waiting < 9 && Time::HiRes::time() < $until) {
+            Time::HiRes::sleep(0.05);
+            $waiting = $::pg->psql("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                                   . " AND wait_event_type = 'Lock'");
+        }
         die "$waiting bookings wait on the lock" unless $waiting == 9;
         waitpid $::lock, 0;
     } },
