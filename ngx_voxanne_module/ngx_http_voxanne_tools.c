@@ -88,6 +88,11 @@ static void ngx_http_voxanne_tool_result(ngx_http_voxanne_db_query_t *q,
     PGresult *res);
 static ngx_int_t ngx_http_voxanne_tool_error(ngx_http_voxanne_tool_call_t *tc,
     const char *fmt, ...);
+static ngx_int_t ngx_http_voxanne_tool_end(ngx_http_voxanne_tool_call_t *tc);
+static ngx_int_t ngx_http_voxanne_tool_transfer(
+    ngx_http_voxanne_tool_call_t *tc);
+static ngx_int_t ngx_http_voxanne_tool_reason(
+    ngx_http_voxanne_tool_call_t *tc);
 
 
 #define ngx_http_voxanne_tool_text(name, max, required)                       \
@@ -98,6 +103,8 @@ static ngx_int_t ngx_http_voxanne_tool_error(ngx_http_voxanne_tool_call_t *tc,
 
 static ngx_http_voxanne_tool_t  ngx_http_voxanne_tools[] = {
     { ngx_string("get_current_time"), ngx_http_voxanne_tool_time },
+    { ngx_string("end_call"), ngx_http_voxanne_tool_end },
+    { ngx_string("transfer_to_human"), ngx_http_voxanne_tool_transfer },
     { ngx_null_string, NULL }
 };
 
@@ -559,6 +566,95 @@ ngx_http_voxanne_tool_error(ngx_http_voxanne_tool_call_t *tc,
     tc->result.data = p;
     tc->result.len = last - p;
     tc->failed = 1;
+
+    return NGX_OK;
+}
+
+
+/*
+ * end_call and transfer_to_human: the model is told what happens, and
+ * tc->action tells the caller (the bridge), which acts once the goodbye
+ * has played.  A transfer goes to the tenant's fallback number; a tenant
+ * without one gets an error line, and the call goes on.
+ */
+
+static ngx_int_t
+ngx_http_voxanne_tool_end(ngx_http_voxanne_tool_call_t *tc)
+{
+    if (ngx_http_voxanne_tool_reason(tc) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    tc->action.type = NGX_HTTP_VOXANNE_TOOL_ACT_END;
+
+    ngx_str_set(&tc->result, "The call will end once you have spoken. "
+                             "Say a short goodbye now.");
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_voxanne_tool_transfer(ngx_http_voxanne_tool_call_t *tc)
+{
+    if (tc->tenant->fallback.type != NGX_HTTP_VOXANNE_ACTION_DIAL) {
+        return ngx_http_voxanne_tool_error(tc, "No one can take the call "
+                                           "on this line. Offer to take "
+                                           "a message instead.");
+    }
+
+    if (ngx_http_voxanne_tool_reason(tc) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    tc->action.type = NGX_HTTP_VOXANNE_TOOL_ACT_TRANSFER;
+    tc->action.number = tc->tenant->fallback.number;
+
+    ngx_str_set(&tc->result, "A person at the business is being connected. "
+                             "Tell the caller in one short sentence that "
+                             "you are transferring them now.");
+
+    return NGX_OK;
+}
+
+
+/* the "reason" argument, cut to NGX_HTTP_VOXANNE_TOOL_REASON_MAX bytes */
+
+static ngx_int_t
+ngx_http_voxanne_tool_reason(ngx_http_voxanne_tool_call_t *tc)
+{
+    size_t       len;
+    json_t      *reason;
+    const char  *s;
+
+    reason = json_object_get(tc->arguments, "reason");
+
+    if (!json_is_string(reason)) {
+        ngx_str_null(&tc->action.reason);
+        return NGX_OK;
+    }
+
+    s = json_string_value(reason);
+    len = json_string_length(reason);
+
+    if (len > NGX_HTTP_VOXANNE_TOOL_REASON_MAX) {
+        len = NGX_HTTP_VOXANNE_TOOL_REASON_MAX;
+
+        /* not in the middle of a UTF-8 character */
+
+        while (len && ((u_char) s[len] & 0xc0) == 0x80) {
+            len--;
+        }
+    }
+
+    tc->action.reason.data = ngx_pnalloc(tc->pool, len + 1);
+    if (tc->action.reason.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(tc->action.reason.data, s, len);
+    tc->action.reason.data[len] = '\0';
+    tc->action.reason.len = len;
 
     return NGX_OK;
 }

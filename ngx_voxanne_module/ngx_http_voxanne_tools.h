@@ -39,6 +39,30 @@ typedef struct ngx_http_voxanne_tool_call_s  ngx_http_voxanne_tool_call_t;
 typedef void (*ngx_http_voxanne_tool_done_pt)(ngx_http_voxanne_tool_call_t *tc);
 
 
+/*
+ * What a tool asks of the call, for its caller to do once the result was
+ * given to the model: end the call after the goodbye, or transfer it to
+ * the number (the tenant's fallback) after the goodbye.  The strings live
+ * in tc->pool; the reason is the model's text, valid UTF-8, at most
+ * NGX_HTTP_VOXANNE_TOOL_REASON_MAX bytes, never logged.
+ */
+
+#define NGX_HTTP_VOXANNE_TOOL_REASON_MAX  200
+
+typedef enum {
+    NGX_HTTP_VOXANNE_TOOL_ACT_NONE = 0,
+    NGX_HTTP_VOXANNE_TOOL_ACT_END,
+    NGX_HTTP_VOXANNE_TOOL_ACT_TRANSFER
+} ngx_http_voxanne_tool_act_e;
+
+
+typedef struct {
+    ngx_uint_t                      type;    /* ngx_http_voxanne_tool_act_e */
+    ngx_str_t                       number;  /* a transfer's */
+    ngx_str_t                       reason;
+} ngx_http_voxanne_tool_action_t;
+
+
 struct ngx_http_voxanne_tool_call_s {
     ngx_http_voxanne_tenant_t      *tenant;
     ngx_str_t                       name;
@@ -53,6 +77,7 @@ struct ngx_http_voxanne_tool_call_s {
     ngx_log_t                      *log;
     ngx_http_voxanne_tool_done_pt   done;
     void                           *data;
+    ngx_http_voxanne_tool_action_t  action;
 };
 
 

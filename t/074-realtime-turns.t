@@ -27,12 +27,6 @@ _EOC_
 }
 
 
-sub played {
-    encode_json({ event => 'mark', sequenceNumber => '50', streamSid => $::MZ,
-                  mark => { name => $_[0] } });
-}
-
-
 run_tests();
 
 __DATA__
@@ -155,8 +149,7 @@ __DATA__
 --- ws_send eval
 [ ::connected(), ::start(),
   { expect => { json => { event => 'mark', mark => { name => '1:80' } } } },
-  JSON::PP::encode_json({ event => 'dtmf', streamSid => $::MZ, sequenceNumber => '5',
-                dtmf => { track => 'inbound_track', digit => '1' } }),
+  ::dtmf('1'),
   { run => sub {
         my ($output) = $::keys->wait_log(sub { grep { ($_->{item}{type} // '') eq 'function_call_output' }
                                                 $::keys->conn_log(dir => 'in', type => 'conversation.item.create') }, 5)
