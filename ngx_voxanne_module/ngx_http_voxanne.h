@@ -28,6 +28,7 @@
 #include "ngx_http_voxanne_journal.h"
 #include "ngx_http_voxanne_spool.h"
 #include "ngx_http_voxanne_rt_msg.h"
+#include "ngx_http_voxanne_tool_args.h"
 #include "ngx_http_voxanne_wsc.h"
 #include "ngx_http_voxanne_redact.h"
 

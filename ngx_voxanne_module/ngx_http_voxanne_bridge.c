@@ -1128,6 +1128,10 @@ ngx_http_voxanne_bridge_function(ngx_http_voxanne_bridge_t *b,
     bt->tc.tenant = b->media->tenant;
     bt->tc.name.len = msg->name.len;
     bt->tc.name.data = ngx_pstrdup(pool, &msg->name);
+    bt->tc.channel = NGX_HTTP_VOXANNE_TOOL_TWILIO;
+    bt->tc.call_id.len = b->media->call_sid.len;
+    bt->tc.call_id.data = ngx_pstrdup(pool, &b->media->call_sid);
+    bt->tc.tool_call_id = bt->call_id;
     bt->tc.pool = pool;
     bt->tc.done = ngx_http_voxanne_bridge_tool_done;
 
@@ -1136,7 +1140,7 @@ ngx_http_voxanne_bridge_function(ngx_http_voxanne_bridge_t *b,
     bt->tc.log = ngx_palloc(pool, sizeof(ngx_log_t));
 
     if (bt->call_id.data == NULL || bt->tc.name.data == NULL
-        || bt->tc.log == NULL)
+        || bt->tc.call_id.data == NULL || bt->tc.log == NULL)
     {
         ngx_destroy_pool(pool);
         return;

@@ -21,7 +21,17 @@
  * line.  ngx_http_voxanne_tool_run() returns NGX_OK with the result set,
  * NGX_AGAIN when the tool waits (on PostgreSQL) and calls tc->done() once
  * the result is set, or NGX_ERROR when it could not run at all.
+ *
+ * The booking tools run in PostgreSQL (sql/007_booking.sql), in the call's
+ * context: its channel and id, the caller's number and the tool call's id.
+ * The strings the caller sets must live until the result comes.
  */
+
+
+typedef enum {
+    NGX_HTTP_VOXANNE_TOOL_TWILIO = 0,    /* call_id: the CallSid */
+    NGX_HTTP_VOXANNE_TOOL_VAPI           /* call_id: Vapi's call id */
+} ngx_http_voxanne_tool_channel_e;
 
 
 typedef struct ngx_http_voxanne_tool_call_s  ngx_http_voxanne_tool_call_t;
@@ -57,6 +67,10 @@ struct ngx_http_voxanne_tool_call_s {
     ngx_http_voxanne_tenant_t      *tenant;
     ngx_str_t                       name;
     json_t                         *arguments;   /* an object */
+    ngx_uint_t                      channel;     /* _tool_channel_e */
+    ngx_str_t                       call_id;
+    ngx_str_t                       caller;      /* as the channel gave it */
+    ngx_str_t                       tool_call_id;
     ngx_str_t                       result;      /* one line */
     ngx_uint_t                      failed;      /* the result is an error */
     ngx_pool_t                     *pool;

@@ -33,8 +33,13 @@
 
 
 typedef struct {
-    ngx_http_voxanne_tenant_t    *tenant;
-    ngx_str_t                     call_id;
+    ngx_http_voxanne_tenant_t     *tenant;
+    ngx_str_t                      call_id;
+
+    /* tool-calls: a tool call for each of msg's calls, pending unanswered */
+    ngx_http_voxanne_vapi_msg_t   *msg;
+    ngx_http_voxanne_tool_call_t  *tools;
+    ngx_uint_t                     pending;
 } ngx_http_voxanne_vapi_ctx_t;
 
 
@@ -78,6 +83,8 @@ static ngx_int_t ngx_http_voxanne_vapi_report(ngx_http_request_t *r,
     json_t *call);
 static ngx_int_t ngx_http_voxanne_vapi_set(json_t *data, const char *key,
     ngx_str_t *value);
+static void ngx_http_voxanne_vapi_tool_done(ngx_http_voxanne_tool_call_t *tc);
+static ngx_int_t ngx_http_voxanne_vapi_results(ngx_http_request_t *r);
 static ngx_int_t ngx_http_voxanne_vapi_send(ngx_http_request_t *r,
     ngx_uint_t status, json_t *json);
 static void ngx_http_voxanne_vapi_count(ngx_http_request_t *r, ngx_int_t rc);
@@ -198,6 +205,11 @@ ngx_http_voxanne_vapi_body(ngx_http_request_t *r)
     cln->handler = ngx_http_voxanne_vapi_cleanup;
 
     rc = ngx_http_voxanne_vapi_process(r, msg);
+
+    if (rc == NGX_DONE) {
+        /* tools wait on the database: the last one to finish answers */
+        return;
+    }
 
     ngx_http_voxanne_vapi_count(r, rc);
 
@@ -531,16 +543,22 @@ ngx_http_voxanne_vapi_assistant_request(ngx_http_request_t *r,
 }
 
 
-/* always 200, a result or an error for each call, in the calls' order */
+/*
+ * Always 200, a result or an error for each call, in the calls' order.
+ * The tools run at once; those that wait on the database hold the request
+ * (NGX_DONE: it is not finalized) until the last of them is done, even
+ * when the client has gone meanwhile: their pools are the request's.
+ */
 
 static ngx_int_t
 ngx_http_voxanne_vapi_tool_calls(ngx_http_request_t *r,
     ngx_http_voxanne_tenant_t *t, ngx_http_voxanne_vapi_msg_t *msg)
 {
-    json_t                        *results, *item;
+    ngx_int_t                      rc;
     ngx_uint_t                     i;
+    ngx_http_voxanne_vapi_ctx_t   *ctx;
     ngx_http_voxanne_vapi_call_t  *call;
-    ngx_http_voxanne_tool_call_t   tc;
+    ngx_http_voxanne_tool_call_t  *tc;
 
     if (msg->error) {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
@@ -555,32 +573,106 @@ ngx_http_voxanne_vapi_tool_calls(ngx_http_request_t *r,
                       NGX_HTTP_VOXANNE_VAPI_CALLS);
     }
 
-    results = json_array();
+    ctx = ngx_http_get_module_ctx(r, ngx_http_voxanne_module);
+
+    ctx->msg = msg;
+    ctx->tools = ngx_pcalloc(r->pool, msg->ncalls
+                                      * sizeof(ngx_http_voxanne_tool_call_t));
+    if (ctx->tools == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     for (i = 0; i < msg->ncalls; i++) {
         call = &msg->calls[i];
+
+        if (call->error) {
+            continue;
+        }
+
+        tc = &ctx->tools[i];
+
+        tc->tenant = t;
+        tc->name = call->name;
+        tc->arguments = call->arguments;
+        tc->channel = NGX_HTTP_VOXANNE_TOOL_VAPI;
+        tc->call_id = msg->call_id;
+        tc->caller = msg->customer;
+        tc->tool_call_id = call->id;
+        tc->pool = r->pool;
+        tc->log = r->connection->log;
+        tc->done = ngx_http_voxanne_vapi_tool_done;
+        tc->data = r;
+
+        rc = ngx_http_voxanne_tool_run(tc);
+
+        if (rc == NGX_AGAIN) {
+            ctx->pending++;
+            continue;
+        }
+
+        if (rc != NGX_OK) {
+            ngx_str_set(&tc->result, "The tool failed.");
+            tc->failed = 1;
+        }
+    }
+
+    if (ctx->pending) {
+        return NGX_DONE;
+    }
+
+    return ngx_http_voxanne_vapi_results(r);
+}
+
+
+static void
+ngx_http_voxanne_vapi_tool_done(ngx_http_voxanne_tool_call_t *tc)
+{
+    ngx_int_t                     rc;
+    ngx_connection_t             *c;
+    ngx_http_request_t           *r;
+    ngx_http_voxanne_vapi_ctx_t  *ctx;
+
+    r = tc->data;
+    c = r->connection;
+    ctx = ngx_http_get_module_ctx(r, ngx_http_voxanne_module);
+
+    if (--ctx->pending) {
+        return;
+    }
+
+    rc = ngx_http_voxanne_vapi_results(r);
+
+    ngx_http_voxanne_vapi_count(r, rc);
+    ngx_http_finalize_request(r, rc);
+    ngx_http_run_posted_requests(c);
+}
+
+
+static ngx_int_t
+ngx_http_voxanne_vapi_results(ngx_http_request_t *r)
+{
+    json_t                        *results, *item;
+    ngx_uint_t                     i;
+    ngx_http_voxanne_vapi_ctx_t   *ctx;
+    ngx_http_voxanne_vapi_call_t  *call;
+    ngx_http_voxanne_tool_call_t  *tc;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_voxanne_module);
+
+    results = json_array();
+
+    for (i = 0; i < ctx->msg->ncalls; i++) {
+        call = &ctx->msg->calls[i];
+        tc = &ctx->tools[i];
 
         if (call->error) {
             item = json_pack("{ss%ss}", "toolCallId", call->id.data,
                              call->id.len, "error", call->error);
 
         } else {
-            ngx_memzero(&tc, sizeof(ngx_http_voxanne_tool_call_t));
-
-            tc.tenant = t;
-            tc.name = call->name;
-            tc.arguments = call->arguments;
-            tc.pool = r->pool;
-            tc.log = r->connection->log;
-
-            if (ngx_http_voxanne_tool_run(&tc) != NGX_OK) {
-                json_decref(results);
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
-
             item = json_pack("{ss%ss%}", "toolCallId", call->id.data,
-                             call->id.len, tc.failed ? "error" : "result",
-                             tc.result.data, tc.result.len);
+                             call->id.len, tc->failed ? "error" : "result",
+                             tc->result.data, tc->result.len);
         }
 
         if (json_array_append_new(results, item) != 0) {

@@ -7,6 +7,7 @@ package Voxanne::Test::Pg;
 #   my $db = Voxanne::Test::Pg->database(migrate => 0); # empty database
 #   $pg->psql($sql);   # stdout (-XAtq, trailing newline removed); dies on error
 #   $pg->conninfo; $pg->host; $pg->port; $pg->dbname;
+#   $pg->hold_lock($table, $seconds);  # a pid; $table is locked until then
 #   $pg->sessions($where);   # pids of the database's sessions where $where holds
 #   $pg->no_sessions($where);  # waits until there are none (dies after 2 s)
 #
@@ -64,6 +65,25 @@ sub psql {
     my $out = _run(qw(psql -XAtq -v ON_ERROR_STOP=1 -d), $self->conninfo, '-f', "$file");
     $out =~ s/\n\z//;
     return $out;
+}
+
+# a session of its own (a child process) holds $table in ACCESS EXCLUSIVE
+# mode for $seconds, from when this returns: the child's pid, to waitpid
+sub hold_lock {
+    my ($self, $table, $seconds) = @_;
+    my $pid = fork // die "fork: $!";
+    if (!$pid) {
+        eval { $self->psql("BEGIN; LOCK TABLE $table IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep($seconds); COMMIT") };
+        POSIX::_exit(0);
+    }
+    my $until = time + 5;
+    until ($self->psql("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation"
+                       . " WHERE l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                       . " AND c.relname = '$table' AND l.mode = 'AccessExclusiveLock' AND l.granted")) {
+        die "$table: no lock after 5 s\n" if time > $until;
+        select undef, undef, undef, 0.05;
+    }
+    return $pid;
 }
 
 # $where: an SQL condition on pg_stat_activity, e.g. "application_name = 'voxanne'"
