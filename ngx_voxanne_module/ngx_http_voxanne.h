@@ -42,6 +42,7 @@ typedef enum {
 
 
 typedef struct ngx_http_voxanne_vapi_s  ngx_http_voxanne_vapi_t;
+typedef struct ngx_http_voxanne_dbt_s   ngx_http_voxanne_dbt_t;
 
 
 typedef struct {
@@ -112,6 +113,7 @@ typedef struct {
     time_t                      stream_timeout;
     ngx_http_voxanne_db_conf_t  db;            /* voxanne_db */
     ngx_http_voxanne_spool_conf_t  spool;      /* voxanne_spool */
+    ngx_http_voxanne_dbt_t     *dbt;           /* voxanne_db_tenants */
 } ngx_http_voxanne_main_conf_t;
 
 
@@ -162,6 +164,7 @@ extern ngx_module_t  ngx_http_voxanne_module;
 
 
 #include "ngx_http_voxanne_tenant.h"
+#include "ngx_http_voxanne_dbt.h"
 #include "ngx_http_voxanne_agent.h"
 #include "ngx_http_voxanne_health.h"
 #include "ngx_http_voxanne_body.h"
