@@ -194,6 +194,37 @@ sub bad_rows {
                      'health: one tenant, three refused');
 }
 
+# two workers: one loads, both serve the tenant
+sub two_workers {
+    my ($ctx) = @_;
+    my $port = $ctx->port;
+    db_tenant(n => 51, slug => 'clinic-w', numbers => ['+15550600001'], token => 'tok-w');
+    answers('stream clinic-w', 'the tenant answers', $port, '+15550600001', 'tok-w');
+    my %seen;
+    for (1 .. 20) {
+        $seen{ answer($port, '+15550600001', 'tok-w') }++;
+    }
+    Test::More::is(join(',', keys %seen), 'stream clinic-w', 'twenty calls later, from either worker');
+    sleep 2.5;
+    my $log = do { local (@ARGV, $/) = (Test::Nginx::Socket::server_root() . '/logs/error.log'); <> };
+    my @loads = $log =~ /voxanne: 1 database tenants loaded/g;
+    Test::More::is(scalar @loads, 1, 'loaded once, by one worker, while nothing changed');
+}
+
+# a reload keeps the snapshot and refreshes it at once
+sub reload {
+    my ($ctx) = @_;
+    my $port = $ctx->port;
+    db_tenant(n => 61, slug => 'clinic-r', numbers => ['+15550700001'], token => 'tok-r');
+    answers('stream clinic-r', 'the tenant answers', $port, '+15550700001', 'tok-r');
+    open my $fh, '<', Test::Nginx::Socket::server_root() . '/logs/nginx.pid' or die "nginx.pid: $!";
+    my ($master) = <$fh> =~ /(\d+)/;
+    kill 'HUP', $master;
+    sleep 1;
+    Test::More::is(answer($port, '+15550700001', 'tok-r'), 'stream clinic-r', 'after a reload');
+    Test::More::like(health($port), qr/"db_tenants":\{"state":"ok","tenants":1,/, 'health after the reload');
+}
+
 sub bad_rows_setup {
     drop_db_tenants();
     db_tenant(n => 31, slug => 'clinic-g', numbers => ['+15550500001'], token => 'tok-g');
@@ -277,3 +308,24 @@ database tenants not refreshed
  qr/database tenant "clinic-z" \(5b7c1d2e-0000-4000-8000-000000000022\) refused: timezone "Europe\/Paris" of tenant "clinic-z" is not loaded, add it to voxanne_db_tenants timezones=/]
 --- no_error_log
 auth token is malformed
+
+
+
+=== TEST 5: two workers: one refreshes, both serve the database's tenants
+--- init: ::drop_db_tenants()
+--- workers: 2
+--- master_on
+--- steps eval: \&::two_workers
+--- timeout: 30
+--- no_error_log
+[error]
+
+
+
+=== TEST 6: a reload: the database's tenants keep answering
+--- init: ::drop_db_tenants()
+--- master_on
+--- steps eval: \&::reload
+--- timeout: 30
+--- no_error_log
+[error]
