@@ -16,8 +16,18 @@
 #define NGX_HTTP_VOXANNE_DBT_ARGS_MAX   366     /* hours, closed dates */
 #define NGX_HTTP_VOXANNE_DBT_STALE      120     /* s: a refresh abandoned */
 
+/*
+ * The largest session.update or greeting of a database tenant: the realtime
+ * bridge takes any frame up to half its provider output, which is sized
+ * from nginx.conf's tenants but never under 16 KiB (bridge.c).
+ */
+#define NGX_HTTP_VOXANNE_DBT_AGENT_MAX  8000
 
-/* the columns of voxanne_db_tenants() read, then the opened auth tokens */
+
+/*
+ * The columns of voxanne_db_tenants() read, the agent of the tenant's first
+ * number that has one, then the opened auth tokens.
+ */
 
 typedef enum {
     NGX_HTTP_VOXANNE_DBT_ORG_ID = 0,
@@ -36,7 +46,10 @@ typedef enum {
     NGX_HTTP_VOXANNE_DBT_GREETING,
     NGX_HTTP_VOXANNE_DBT_NUMBERS,
     NGX_HTTP_VOXANNE_DBT_COLUMNS,
-    NGX_HTTP_VOXANNE_DBT_TOKEN = NGX_HTTP_VOXANNE_DBT_COLUMNS,
+    NGX_HTTP_VOXANNE_DBT_INSTRUCTIONS = NGX_HTTP_VOXANNE_DBT_COLUMNS,
+    NGX_HTTP_VOXANNE_DBT_VOICE,
+    NGX_HTTP_VOXANNE_DBT_AGENT_GREETING,
+    NGX_HTTP_VOXANNE_DBT_TOKEN,
     NGX_HTTP_VOXANNE_DBT_TOKEN_NEXT,
     NGX_HTTP_VOXANNE_DBT_FIELDS
 } ngx_http_voxanne_dbt_field_e;
@@ -127,6 +140,8 @@ static void ngx_http_voxanne_dbt_credentials_done(
     ngx_http_voxanne_db_query_t *q, PGresult *res);
 static const char *ngx_http_voxanne_dbt_open(ngx_http_voxanne_dbt_t *dbt,
     ngx_http_voxanne_dbt_row_t *row, PGresult *res, int i);
+static const char *ngx_http_voxanne_dbt_agent(ngx_http_voxanne_dbt_t *dbt,
+    ngx_http_voxanne_dbt_row_t *row, PGresult *res, int i);
 static ngx_int_t ngx_http_voxanne_dbt_hex(ngx_str_t *hex, u_char *out,
     size_t min, size_t max, size_t *len);
 static void ngx_http_voxanne_dbt_publish(ngx_http_voxanne_dbt_t *dbt);
@@ -166,7 +181,12 @@ static ngx_str_t  ngx_http_voxanne_dbt_credentials_sql = ngx_string(
     "SELECT name, key_id, encode(nonce, 'hex'), encode(ciphertext, 'hex'), "
     "encode(tag, 'hex') FROM org_credentials WHERE org_id = $1::uuid "
     "AND provider = 'twilio' AND name IN ('auth_token', 'auth_token_next') "
-    "ORDER BY name");
+    "UNION ALL "
+    "SELECT 'agent', a.instructions, a.voice, a.greeting, NULL FROM agents a "
+    "WHERE a.org_id = $1::uuid AND a.id = (SELECT p.agent_id "
+    "FROM phone_numbers p WHERE p.org_id = $1::uuid "
+    "AND p.agent_id IS NOT NULL ORDER BY p.number LIMIT 1) "
+    "ORDER BY 1");
 
 
 /*
@@ -713,7 +733,7 @@ ngx_http_voxanne_dbt_credentials_done(ngx_http_voxanne_db_query_t *q,
     row = dbt->rows.elts;
     row = &row[dbt->next++];
 
-    n = ngx_min(PQntuples(res), 2);
+    n = ngx_min(PQntuples(res), 3);
 
     if (PQnfields(res) != 5) {
         n = 0;
@@ -725,9 +745,13 @@ ngx_http_voxanne_dbt_credentials_done(ngx_http_voxanne_db_query_t *q,
                              PQgetlength(res, i, j) + 1);
         }
 
-        if (row->refused == NULL) {
-            row->refused = ngx_http_voxanne_dbt_open(dbt, row, res, i);
+        if (row->refused) {
+            continue;
         }
+
+        row->refused = (PQgetlength(res, i, 0) == sizeof("agent") - 1)
+                       ? ngx_http_voxanne_dbt_agent(dbt, row, res, i)
+                       : ngx_http_voxanne_dbt_open(dbt, row, res, i);
     }
 
     if (row->refused == NULL
@@ -817,6 +841,41 @@ ngx_http_voxanne_dbt_open(ngx_http_voxanne_dbt_t *dbt,
     }
 
     token->len = len;
+
+    return NULL;
+}
+
+
+/* the agent's instructions, voice and greeting (NULL: the defaults) */
+
+static const char *
+ngx_http_voxanne_dbt_agent(ngx_http_voxanne_dbt_t *dbt,
+    ngx_http_voxanne_dbt_row_t *row, PGresult *res, int i)
+{
+    int         j;
+    ngx_str_t  *f;
+
+    for (j = 1; j <= 3; j++) {
+        f = &row->field[NGX_HTTP_VOXANNE_DBT_INSTRUCTIONS + j - 1];
+
+        if (PQgetisnull(res, i, j)) {
+            continue;
+        }
+
+        f->len = PQgetlength(res, i, j);
+
+        if (f->len > NGX_HTTP_VOXANNE_DBT_FIELD_MAX) {
+            f->len = 0;
+            return "its agent's instructions are over 8 KiB";
+        }
+
+        f->data = ngx_pnalloc(dbt->load, f->len);
+        if (f->data == NULL) {
+            return "no memory";
+        }
+
+        ngx_memcpy(f->data, PQgetvalue(res, i, j), f->len);
+    }
 
     return NULL;
 }
@@ -1574,6 +1633,25 @@ ngx_http_voxanne_dbt_tenant(ngx_http_voxanne_dbt_t *dbt, ngx_conf_t *cf,
     t->timezone = *f;
     t->tz = *tz;
 
+    /* the agent, checked as nginx.conf's; its messages must fit the bridge */
+
+    t->agent.instructions = field[NGX_HTTP_VOXANNE_DBT_INSTRUCTIONS];
+
+    for (i = NGX_HTTP_VOXANNE_DBT_VOICE;
+         i <= NGX_HTTP_VOXANNE_DBT_AGENT_GREETING;
+         i++)
+    {
+        if (field[i].len
+            && ngx_http_voxanne_tenant_set(cf, t,
+                                           i == NGX_HTTP_VOXANNE_DBT_VOICE
+                                           ? "voice" : "greeting",
+                                           &field[i], 1)
+               != NGX_CONF_OK)
+        {
+            return NULL;
+        }
+    }
+
     /* the same text as nginx.conf: "mon-fri 09:00-17:00, sat 10:00-14:00" */
 
     if (field[NGX_HTTP_VOXANNE_DBT_HOURS].len
@@ -1597,6 +1675,19 @@ ngx_http_voxanne_dbt_tenant(ngx_http_voxanne_dbt_t *dbt, ngx_conf_t *cf,
     }
 
     if (ngx_http_voxanne_tenant_done(cf, t) != NGX_CONF_OK) {
+        return NULL;
+    }
+
+    if (t->agent.session.len > NGX_HTTP_VOXANNE_DBT_AGENT_MAX
+        || t->agent.response.len > NGX_HTTP_VOXANNE_DBT_AGENT_MAX)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "the agent's instructions and greeting of tenant "
+                           "\"%V\" make a session.update of %uz bytes, at "
+                           "most %d are possible", &t->name,
+                           ngx_max(t->agent.session.len,
+                                   t->agent.response.len),
+                           NGX_HTTP_VOXANNE_DBT_AGENT_MAX);
         return NULL;
     }
 

@@ -55,6 +55,17 @@ sub db_tenant {
     $pg->psql($sql);
 }
 
+# the agent answering a tenant's numbers
+sub db_agent {
+    my ($n, %a) = @_;
+    my $org = org($n);
+    my $q = sub { defined $_[0] ? "'$_[0]'" : 'NULL' };
+    $pg->psql("WITH a AS (INSERT INTO agents (org_id, name, instructions, voice, greeting)"
+              . " VALUES ('$org', 'Agent', " . $q->($a{instructions} // '') . ", " . $q->($a{voice})
+              . ", " . $q->($a{greeting}) . ") RETURNING id)"
+              . " UPDATE phone_numbers SET agent_id = (SELECT id FROM a) WHERE org_id = '$org'");
+}
+
 sub drop_db_tenants {
     $pg->psql("DELETE FROM organizations WHERE slug IS NOT NULL");
 }
@@ -190,8 +201,10 @@ sub bad_rows {
     Test::More::is(answer($port, '+15550500002', 'tok-k'), 'reject', 'sealed with another key: refused');
     Test::More::is(answer($port, '+15550500003', 'tok-t'), 'reject', 'altered ciphertext: refused');
     Test::More::is(answer($port, '+15550500004', 'tok-z'), 'reject', 'an unknown time zone: refused');
-    Test::More::like(health($port), qr/"db_tenants":\{"state":"ok","tenants":1,"refused":3,/,
-                     'health: one tenant, three refused');
+    Test::More::is(answer($port, '+15550500005', 'tok-v'), 'reject', "its agent's voice is invalid: refused");
+    Test::More::is(answer($port, '+15550500006', 'tok-l'), 'reject', "its agent's instructions are too long: refused");
+    Test::More::like(health($port), qr/"db_tenants":\{"state":"ok","tenants":1,"refused":5,/,
+                     'health: one tenant, five refused');
 }
 
 # two workers: one loads, both serve the tenant
@@ -231,6 +244,11 @@ sub bad_rows_setup {
     db_tenant(n => 32, slug => 'clinic-k', numbers => ['+15550500002'], token => 'tok-k', key => $other_key);
     db_tenant(n => 33, slug => 'clinic-t', numbers => ['+15550500003'], token => 'tok-t');
     db_tenant(n => 34, slug => 'clinic-z', numbers => ['+15550500004'], token => 'tok-z', tz => 'Europe/Paris');
+    db_tenant(n => 35, slug => 'clinic-v', numbers => ['+15550500005'], token => 'tok-v');
+    db_tenant(n => 36, slug => 'clinic-l', numbers => ['+15550500006'], token => 'tok-l');
+    db_agent(31, instructions => 'You are the receptionist.', voice => 'marin', greeting => 'Hello!');
+    db_agent(35, voice => 'no voice');
+    db_agent(36, instructions => 'x' x 8000);
     $pg->psql("UPDATE org_credentials SET ciphertext = overlay(ciphertext placing"
               . " decode(lpad(to_hex(get_byte(ciphertext, 0) # 1), 2, '0'), 'hex') from 1 for 1)"
               . " WHERE org_id = '" . org(33) . "'");
@@ -298,14 +316,16 @@ database tenants not refreshed
 
 
 
-=== TEST 4: a token sealed with another key, an altered one, a zone not loaded: each tenant refused with its reason, the others load
+=== TEST 4: a token sealed with another key, an altered one, a zone not loaded, an agent's bad voice or long instructions: each tenant refused with its reason, the others load
 --- init: ::bad_rows_setup()
 --- steps eval: \&::bad_rows
 --- timeout: 30
 --- error_log eval
 [qr/database tenant "clinic-k" \(5b7c1d2e-0000-4000-8000-000000000020\) refused: its auth token is sealed with another key than the key file's/,
  qr/database tenant "clinic-t" \(5b7c1d2e-0000-4000-8000-000000000021\) refused: its auth token does not open with the key file/,
- qr/database tenant "clinic-z" \(5b7c1d2e-0000-4000-8000-000000000022\) refused: timezone "Europe\/Paris" of tenant "clinic-z" is not loaded, add it to voxanne_db_tenants timezones=/]
+ qr/database tenant "clinic-z" \(5b7c1d2e-0000-4000-8000-000000000022\) refused: timezone "Europe\/Paris" of tenant "clinic-z" is not loaded, add it to voxanne_db_tenants timezones=/,
+ qr/database tenant "clinic-v" \(5b7c1d2e-0000-4000-8000-000000000023\) refused: invalid voice "no voice" in tenant "clinic-v"/,
+ qr/database tenant "clinic-l" \(5b7c1d2e-0000-4000-8000-000000000024\) refused: the agent's instructions and greeting of tenant "clinic-l" make a session.update of \d+ bytes, at most 8000 are possible/]
 --- no_error_log
 auth token is malformed
 
