@@ -537,7 +537,10 @@ ngx_http_voxanne_dbt_refresh(ngx_http_voxanne_dbt_t *dbt)
         return;
     }
 
+    /* a snapshot of another configuration never passes for unchanged */
+
     ngx_crc32_init(dbt->crc);
+    ngx_crc32_update(&dbt->crc, (u_char *) &dbt, sizeof(dbt));
 
     q = &dbt->query;
     ngx_memzero(q, sizeof(ngx_http_voxanne_db_query_t));
@@ -932,6 +935,13 @@ ngx_http_voxanne_dbt_publish(ngx_http_voxanne_dbt_t *dbt)
     sh = dbt->sh;
 
     ngx_crc32_final(dbt->crc);
+
+    /* after a reload, the new workers' configuration decides */
+
+    if (ngx_exiting || ngx_quit || ngx_terminate) {
+        ngx_http_voxanne_dbt_done(dbt, NULL);
+        return;
+    }
 
     if (sh->generation && sh->digest == dbt->crc) {
         ngx_http_voxanne_dbt_done(dbt, NULL);

@@ -11,7 +11,11 @@ use Voxanne::Test::Twilio qw(twilio_request);
 # sealed by build/voxanne-credential and opened by the gateway with the key
 # file; nginx.conf's tenants win on conflict; a database that is away at
 # start, and rows that do not open.  nginx connects as a plain member of
-# voxanne_app, so row-level security holds.
+# voxanne_app, so row-level security holds.  Every block runs a master
+# process and two workers: one worker refreshes, both serve.
+
+master_on();
+workers(2);
 
 our $pg = Voxanne::Test::Pg->database;
 our $role = "vx_gw_$$";
@@ -234,7 +238,13 @@ sub reload {
     my ($master) = <$fh> =~ /(\d+)/;
     kill 'HUP', $master;
     sleep 1;
-    Test::More::is(answer($port, '+15550700001', 'tok-r'), 'stream clinic-r', 'after a reload');
+    for my $n (1 .. 6) {
+        my $got = answer($port, '+15550700001', 'tok-r');
+        next if $got eq 'stream clinic-r';
+        Test::More::is($got, 'stream clinic-r', 'after a reload');
+        return;
+    }
+    Test::More::pass('after a reload, six calls answered');
     Test::More::like(health($port), qr/"db_tenants":\{"state":"ok","tenants":1,/, 'health after the reload');
 }
 
@@ -283,6 +293,7 @@ run_tests();
 __DATA__
 
 === TEST 1: a tenant inserted in PostgreSQL answers after the refresh, with its opened token; changed; removed
+--- init: ::drop_db_tenants()
 --- steps eval: \&::lifecycle
 --- timeout: 60
 --- error_log
@@ -294,6 +305,7 @@ refused:
 
 
 === TEST 2: nginx.conf's tenants win over the database's on name and number, and say so once
+--- init: ::drop_db_tenants()
 --- steps eval: \&::conflicts
 --- timeout: 30
 --- error_log
@@ -331,10 +343,8 @@ auth token is malformed
 
 
 
-=== TEST 5: two workers: one refreshes, both serve the database's tenants
+=== TEST 5: one worker refreshes, both serve the database's tenants
 --- init: ::drop_db_tenants()
---- workers: 2
---- master_on
 --- steps eval: \&::two_workers
 --- timeout: 30
 --- no_error_log
@@ -344,7 +354,6 @@ auth token is malformed
 
 === TEST 6: a reload: the database's tenants keep answering
 --- init: ::drop_db_tenants()
---- master_on
 --- steps eval: \&::reload
 --- timeout: 30
 --- no_error_log
