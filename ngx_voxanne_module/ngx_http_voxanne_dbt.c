@@ -84,7 +84,7 @@ typedef struct {
     ngx_http_voxanne_dbt_t         *dbt;
     ngx_uint_t                      generation;
     ngx_uint_t                      refs;
-    ngx_array_t                     tenants;    /* ngx_http_voxanne_tenant_t * */
+    ngx_array_t                     tenants;    /* _tenant_t * */
     ngx_hash_t                      numbers;
 } ngx_http_voxanne_dbt_set_t;
 
