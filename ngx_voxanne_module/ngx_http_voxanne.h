@@ -44,6 +44,7 @@ typedef enum {
 
 
 typedef struct ngx_http_voxanne_vapi_s  ngx_http_voxanne_vapi_t;
+typedef struct ngx_http_voxanne_dbt_s   ngx_http_voxanne_dbt_t;
 
 
 typedef struct {
@@ -116,6 +117,7 @@ typedef struct {
     ngx_http_voxanne_spool_conf_t  spool;      /* voxanne_spool */
     ngx_flag_t                  redact_on;     /* voxanne_redact */
     ngx_http_voxanne_redact_t  *redact;        /* NULL: off */
+    ngx_http_voxanne_dbt_t     *dbt;           /* voxanne_db_tenants */
 } ngx_http_voxanne_main_conf_t;
 
 
@@ -166,6 +168,7 @@ extern ngx_module_t  ngx_http_voxanne_module;
 
 
 #include "ngx_http_voxanne_tenant.h"
+#include "ngx_http_voxanne_dbt.h"
 #include "ngx_http_voxanne_agent.h"
 #include "ngx_http_voxanne_health.h"
 #include "ngx_http_voxanne_body.h"

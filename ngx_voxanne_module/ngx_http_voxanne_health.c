@@ -178,6 +178,7 @@ ngx_http_voxanne_health_send(ngx_http_request_t *r,
     ngx_http_voxanne_db_stats_t      st;
     ngx_http_voxanne_spool_t        *sp;
     ngx_http_voxanne_main_conf_t    *vmcf;
+    ngx_http_voxanne_dbt_stats_t     dst;
     ngx_http_voxanne_spool_stats_t   sst;
 
     static u_char  fmt[] = "{\"status\":\"%s\","
@@ -196,6 +197,11 @@ ngx_http_voxanne_health_send(ngx_http_request_t *r,
                                  "\"records\":%ui,\"replayed\":%ui,"
                                  "\"lost\":%ui}";
 
+    static u_char  dbt_fmt[] = ",\"db_tenants\":{\"state\":\"%s\","
+                               "\"tenants\":%ui,\"refused\":%ui,"
+                               "\"generation\":%ui,\"failures\":%ui,"
+                               "\"refreshed\":%T}";
+
     vmcf = ngx_http_get_module_main_conf(r, ngx_http_voxanne_module);
     sp = vmcf->spool.spool;
 
@@ -213,7 +219,9 @@ ngx_http_voxanne_health_send(ngx_http_request_t *r,
     len = sizeof(fmt) - 1 + sizeof("unavailable") + NGX_INT64_LEN
           + 2 * NGX_INT_T_LEN + sizeof(db_fmt) - 1 + sizeof("timeout")
           + 4 * NGX_INT_T_LEN + sizeof(spool_fmt) - 1 + sizeof("full")
-          + NGX_OFF_T_LEN + 5 * NGX_INT_T_LEN + sizeof("false") + sizeof("}\n");
+          + NGX_OFF_T_LEN + 5 * NGX_INT_T_LEN + sizeof("false")
+          + sizeof(dbt_fmt) - 1 + sizeof("loading") + 4 * NGX_INT_T_LEN
+          + NGX_TIME_T_LEN + sizeof("}\n");
 
     b = ngx_create_temp_buf(r->pool, len);
     if (b == NULL) {
@@ -239,6 +247,14 @@ ngx_http_voxanne_health_send(ngx_http_request_t *r,
                               sst.full ? "full" : "ok", sst.size, sst.files,
                               sst.replaying ? "true" : "false", sst.records,
                               sst.replayed, sst.lost);
+    }
+
+    if (vmcf->dbt && db) {
+        ngx_http_voxanne_dbt_stats(vmcf->dbt, &dst);
+
+        b->last = ngx_sprintf(b->last, (char *) dbt_fmt, dst.state,
+                              dst.tenants, dst.refused, dst.generation,
+                              dst.failures, dst.refreshed);
     }
 
     b->last = ngx_cpymem(b->last, "}\n", 2);

@@ -121,7 +121,6 @@ ngx_http_voxanne_media_handshake(ngx_http_request_t *r,
     ngx_str_t                      name, *sig_header;
     ngx_table_elt_t               *h, *c;
     ngx_http_voxanne_tenant_t     *t;
-    ngx_http_voxanne_main_conf_t  *vmcf;
     ngx_http_voxanne_signature_t   sig;
 
     if (r->method != NGX_HTTP_GET) {
@@ -184,9 +183,7 @@ ngx_http_voxanne_media_handshake(ngx_http_request_t *r,
     name.data = p;
     name.len = last - p;
 
-    vmcf = ngx_http_get_module_main_conf(r, ngx_http_voxanne_module);
-
-    t = ngx_http_voxanne_tenant_find(vmcf, &name);
+    t = ngx_http_voxanne_tenant_by_name(r, &name);
 
     if (t == NULL) {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,

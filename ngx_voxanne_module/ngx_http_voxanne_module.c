@@ -55,6 +55,13 @@ static ngx_command_t  ngx_http_voxanne_commands[] = {
       0,
       NULL },
 
+    { ngx_string("voxanne_db_tenants"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_2MORE,
+      ngx_http_voxanne_db_tenants,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("voxanne_spool"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
       ngx_http_voxanne_spool,
@@ -233,6 +240,7 @@ ngx_http_voxanne_create_main_conf(ngx_conf_t *cf)
      *     vmcf->calls = NULL;
      *     vmcf->calls_name = { 0, NULL };
      *     vmcf->redact = NULL;
+     *     vmcf->dbt = NULL;
      */
 
     vmcf->calls_size = NGX_CONF_UNSET_SIZE;
@@ -292,7 +300,7 @@ ngx_http_voxanne_init_main_conf(ngx_conf_t *cf, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    if (vmcf->tenants.nelts
+    if ((vmcf->tenants.nelts || vmcf->dbt)
         && ngx_http_voxanne_calls_zone(cf, vmcf) != NGX_OK)
     {
         return NGX_CONF_ERROR;
@@ -501,6 +509,7 @@ ngx_http_voxanne_init_process(ngx_cycle_t *cycle)
     }
 
     if (ngx_http_voxanne_db_init_process(cycle, &vmcf->db) != NGX_OK
+        || ngx_http_voxanne_dbt_init_process(cycle, vmcf->dbt) != NGX_OK
         || ngx_http_voxanne_spool_init_process(cycle, &vmcf->spool) != NGX_OK)
     {
         return NGX_ERROR;

@@ -40,8 +40,6 @@ typedef struct {
 
 static char *ngx_http_voxanne_tenant(ngx_conf_t *cf, ngx_command_t *dummy,
     void *conf);
-static char *ngx_http_voxanne_tenant_done(ngx_conf_t *cf,
-    ngx_http_voxanne_tenant_t *t);
 static char *ngx_http_voxanne_tenant_org_id(ngx_conf_t *cf,
     ngx_http_voxanne_tenant_t *t, ngx_str_t *value, ngx_uint_t n);
 static char *ngx_http_voxanne_tenant_numbers(ngx_conf_t *cf,
@@ -78,7 +76,6 @@ static char *ngx_http_voxanne_tenant_limit_set(ngx_conf_t *cf,
 static char *ngx_http_voxanne_tenant_action(ngx_conf_t *cf,
     ngx_http_voxanne_action_t *action, ngx_str_t *value, ngx_uint_t n);
 static void ngx_http_voxanne_tenant_key_cleanup(void *data);
-static ngx_uint_t ngx_http_voxanne_e164(ngx_str_t *s);
 static ngx_uint_t ngx_http_voxanne_chars(u_char *p, size_t len,
     char *allowed);
 
@@ -160,37 +157,8 @@ ngx_http_voxanne_tenant_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    t = ngx_pcalloc(cf->pool, sizeof(ngx_http_voxanne_tenant_t));
+    t = ngx_http_voxanne_tenant_new(cf, &value[1]);
     if (t == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    /*
-     * set by ngx_pcalloc():
-     *
-     *     t->org_id = { 0, NULL };
-     *     t->account_sid = { 0, NULL };
-     *     t->nkeys = 0;
-     *     t->public_url[] = { 0, NULL };
-     *     t->timezone = { 0, NULL };
-     *     t->hours.nranges = 0;
-     *     t->voicemail_greeting = { 0, NULL };
-     *     t->limit.shm_zone = NULL;
-     *     t->caller_limit.shm_zone = NULL;
-     */
-
-    t->name = value[1];
-    t->max_calls = NGX_CONF_UNSET_UINT;
-    t->busy_reject = NGX_CONF_UNSET_UINT;
-    t->after_hours.type = NGX_CONF_UNSET_UINT;
-    t->fallback.type = NGX_CONF_UNSET_UINT;
-
-    ngx_http_voxanne_agent_init(&t->agent);
-
-    if (ngx_array_init(&t->numbers, cf->pool, 4, sizeof(ngx_str_t)) != NGX_OK
-        || ngx_array_init(&t->closed, cf->pool, 4, sizeof(ngx_int_t))
-           != NGX_OK)
-    {
         return NGX_CONF_ERROR;
     }
 
@@ -217,6 +185,51 @@ ngx_http_voxanne_tenant_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     return ngx_http_voxanne_tenant_done(cf, t);
+}
+
+
+/* a tenant with nothing set yet, from a voxanne_tenant block or a database */
+
+ngx_http_voxanne_tenant_t *
+ngx_http_voxanne_tenant_new(ngx_conf_t *cf, ngx_str_t *name)
+{
+    ngx_http_voxanne_tenant_t  *t;
+
+    t = ngx_pcalloc(cf->pool, sizeof(ngx_http_voxanne_tenant_t));
+    if (t == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     t->org_id = { 0, NULL };
+     *     t->account_sid = { 0, NULL };
+     *     t->nkeys = 0;
+     *     t->public_url[] = { 0, NULL };
+     *     t->timezone = { 0, NULL };
+     *     t->hours.nranges = 0;
+     *     t->voicemail_greeting = { 0, NULL };
+     *     t->limit.shm_zone = NULL;
+     *     t->caller_limit.shm_zone = NULL;
+     */
+
+    t->name = *name;
+    t->max_calls = NGX_CONF_UNSET_UINT;
+    t->busy_reject = NGX_CONF_UNSET_UINT;
+    t->after_hours.type = NGX_CONF_UNSET_UINT;
+    t->fallback.type = NGX_CONF_UNSET_UINT;
+
+    ngx_http_voxanne_agent_init(&t->agent);
+
+    if (ngx_array_init(&t->numbers, cf->pool, 4, sizeof(ngx_str_t)) != NGX_OK
+        || ngx_array_init(&t->closed, cf->pool, 4, sizeof(ngx_int_t))
+           != NGX_OK)
+    {
+        return NULL;
+    }
+
+    return t;
 }
 
 
@@ -353,7 +366,9 @@ ngx_http_voxanne_tenant(ngx_conf_t *cf, ngx_command_t *dummy, void *conf)
 }
 
 
-static char *
+/* the defaults of what the tenant did not set, and its agent's messages */
+
+char *
 ngx_http_voxanne_tenant_done(ngx_conf_t *cf, ngx_http_voxanne_tenant_t *t)
 {
     static ngx_str_t  utc = ngx_string("UTC");
@@ -384,6 +399,27 @@ ngx_http_voxanne_tenant_done(ngx_conf_t *cf, ngx_http_voxanne_tenant_t *t)
     }
 
     return ngx_http_voxanne_agent_done(cf, t);
+}
+
+
+/*
+ * A directive of the block set from elsewhere (a tenant kept in
+ * PostgreSQL): the same checks, the same messages.
+ */
+
+char *
+ngx_http_voxanne_tenant_set(ngx_conf_t *cf, ngx_http_voxanne_tenant_t *t,
+    char *name, ngx_str_t *value, ngx_uint_t n)
+{
+    ngx_http_voxanne_tenant_directive_t  *d;
+
+    for (d = ngx_http_voxanne_tenant_directives; d->set; d++) {
+        if (ngx_strcmp(d->name.data, name) == 0) {
+            return d->set(cf, t, value, n);
+        }
+    }
+
+    return NGX_CONF_ERROR;
 }
 
 
@@ -503,9 +539,7 @@ static char *
 ngx_http_voxanne_tenant_token(ngx_conf_t *cf, ngx_http_voxanne_tenant_t *t,
     ngx_str_t *value, ngx_uint_t n)
 {
-    ngx_str_t                token;
-    ngx_pool_cleanup_t      *cln;
-    ngx_http_voxanne_key_t  *key;
+    ngx_str_t  token;
 
     if (t->nkeys == 2) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -521,27 +555,44 @@ ngx_http_voxanne_tenant_token(ngx_conf_t *cf, ngx_http_voxanne_tenant_t *t,
         return NGX_CONF_ERROR;
     }
 
-    cln = ngx_pool_cleanup_add(cf->pool, 0);
-    if (cln == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    key = &t->keys[t->nkeys];
-
-    if (ngx_http_voxanne_key_init(key, token.data, token.len) != NGX_OK) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "HMAC keys for tenant \"%V\" failed", &t->name);
+    if (ngx_http_voxanne_tenant_key(cf, t, &token) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 
     ngx_explicit_memzero(token.data, token.len);
+
+    return NGX_CONF_OK;
+}
+
+
+/* an auth token's HMAC contexts, freed with cf->pool; the caller wipes it */
+
+ngx_int_t
+ngx_http_voxanne_tenant_key(ngx_conf_t *cf, ngx_http_voxanne_tenant_t *t,
+    ngx_str_t *token)
+{
+    ngx_pool_cleanup_t      *cln;
+    ngx_http_voxanne_key_t  *key;
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    key = &t->keys[t->nkeys];
+
+    if (ngx_http_voxanne_key_init(key, token->data, token->len) != NGX_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "HMAC keys for tenant \"%V\" failed", &t->name);
+        return NGX_ERROR;
+    }
 
     cln->handler = ngx_http_voxanne_tenant_key_cleanup;
     cln->data = key;
 
     t->nkeys++;
 
-    return NGX_CONF_OK;
+    return NGX_OK;
 }
 
 
@@ -611,52 +662,58 @@ static char *
 ngx_http_voxanne_tenant_timezone(ngx_conf_t *cf, ngx_http_voxanne_tenant_t *t,
     ngx_str_t *value, ngx_uint_t n)
 {
+    if (ngx_http_voxanne_tenant_tz(cf, value, &t->tz) != NGX_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "unknown timezone \"%V\" in tenant \"%V\"",
+                           value, &t->name);
+        return NGX_CONF_ERROR;
+    }
+
+    t->timezone = *value;
+
+    return NGX_CONF_OK;
+}
+
+
+/* a zone of the system tz database, read at configuration time */
+
+ngx_int_t
+ngx_http_voxanne_tenant_tz(ngx_conf_t *cf, ngx_str_t *name,
+    ngx_http_voxanne_tz_t *tz)
+{
     u_char     *p;
     ngx_str_t   path, data;
 
-    if (value->len == 0 || value->data[0] == '/'
-        || ngx_strstrn(value->data, "..", 1) != NULL
-        || !ngx_http_voxanne_chars(value->data, value->len,
+    if (name->len == 0 || name->data[0] == '/'
+        || ngx_strstrn(name->data, "..", 1) != NULL
+        || !ngx_http_voxanne_chars(name->data, name->len,
                                    "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                    "abcdefghijklmnopqrstuvwxyz"
                                    "0123456789/_+-"))
     {
-        goto unknown;
+        return NGX_DECLINED;
     }
 
-    path.len = sizeof(NGX_HTTP_VOXANNE_ZONEINFO) - 1 + value->len;
+    path.len = sizeof(NGX_HTTP_VOXANNE_ZONEINFO) - 1 + name->len;
     path.data = ngx_pnalloc(cf->pool, path.len + 1);
     if (path.data == NULL) {
-        return NGX_CONF_ERROR;
+        return NGX_ERROR;
     }
 
     p = ngx_cpymem(path.data, NGX_HTTP_VOXANNE_ZONEINFO,
                    sizeof(NGX_HTTP_VOXANNE_ZONEINFO) - 1);
-    ngx_memcpy(p, value->data, value->len);
+    ngx_memcpy(p, name->data, name->len);
     path.data[path.len] = '\0';
 
     if (ngx_http_voxanne_tenant_read(cf, &path, NGX_HTTP_VOXANNE_TZIF_MAX,
                                      &data)
         != NGX_OK)
     {
-        goto unknown;
+        return NGX_DECLINED;
     }
 
-    if (ngx_http_voxanne_tz_parse(&t->tz, data.data, data.len) != NGX_OK) {
-        goto unknown;
-    }
-
-    t->timezone = *value;
-
-    return NGX_CONF_OK;
-
-unknown:
-
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "unknown timezone \"%V\" in tenant \"%V\"",
-                       value, &t->name);
-
-    return NGX_CONF_ERROR;
+    return ngx_http_voxanne_tz_parse(tz, data.data, data.len) == NGX_OK
+           ? NGX_OK : NGX_DECLINED;
 }
 
 
@@ -1012,7 +1069,7 @@ done:
 
 /* ^\+[1-9][0-9]{6,14}$ */
 
-static ngx_uint_t
+ngx_uint_t
 ngx_http_voxanne_e164(ngx_str_t *s)
 {
     return s->len >= 8 && s->len <= 16 && s->data[0] == '+'

@@ -17,6 +17,17 @@ char *ngx_http_voxanne_tenant_block(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_voxanne_tenant_init(ngx_conf_t *cf,
     ngx_http_voxanne_main_conf_t *vmcf);
+ngx_http_voxanne_tenant_t *ngx_http_voxanne_tenant_new(ngx_conf_t *cf,
+    ngx_str_t *name);
+char *ngx_http_voxanne_tenant_set(ngx_conf_t *cf,
+    ngx_http_voxanne_tenant_t *t, char *name, ngx_str_t *value, ngx_uint_t n);
+char *ngx_http_voxanne_tenant_done(ngx_conf_t *cf,
+    ngx_http_voxanne_tenant_t *t);
+ngx_int_t ngx_http_voxanne_tenant_key(ngx_conf_t *cf,
+    ngx_http_voxanne_tenant_t *t, ngx_str_t *token);
+ngx_int_t ngx_http_voxanne_tenant_tz(ngx_conf_t *cf, ngx_str_t *name,
+    ngx_http_voxanne_tz_t *tz);
+ngx_uint_t ngx_http_voxanne_e164(ngx_str_t *s);
 ngx_http_voxanne_tenant_t *ngx_http_voxanne_tenant_find(
     ngx_http_voxanne_main_conf_t *vmcf, ngx_str_t *name);
 ngx_uint_t ngx_http_voxanne_tenant_open(ngx_http_voxanne_tenant_t *t,

@@ -524,7 +524,6 @@ ngx_http_voxanne_twilio_tenant(ngx_http_request_t *r,
 {
     ngx_str_t                      *to, name;
     ngx_http_voxanne_loc_conf_t    *vlcf;
-    ngx_http_voxanne_main_conf_t   *vmcf;
 
     vlcf = ngx_http_get_module_loc_conf(r, ngx_http_voxanne_module);
 
@@ -532,20 +531,17 @@ ngx_http_voxanne_twilio_tenant(ngx_http_request_t *r,
         return vlcf->tenant;
     }
 
-    vmcf = ngx_http_get_module_main_conf(r, ngx_http_voxanne_module);
-
     to = ngx_http_voxanne_twilio_param(ctx, "To");
 
     if (to) {
-        return ngx_hash_find(&vmcf->numbers, ngx_hash_key(to->data, to->len),
-                             to->data, to->len);
+        return ngx_http_voxanne_tenant_by_number(r, to);
     }
 
     if (ngx_http_arg(r, (u_char *) "tenant", 6, &name) != NGX_OK) {
         return NULL;
     }
 
-    return ngx_http_voxanne_tenant_find(vmcf, &name);
+    return ngx_http_voxanne_tenant_by_name(r, &name);
 }
 
 
