@@ -613,6 +613,14 @@ ngx_http_voxanne_vapi_tool_calls(ngx_http_request_t *r,
         if (rc != NGX_OK) {
             ngx_str_set(&tc->result, "The tool failed.");
             tc->failed = 1;
+
+        } else if (tc->action.type != NGX_HTTP_VOXANNE_TOOL_ACT_NONE) {
+
+            /* Vapi owns its call: it ends and transfers with its own tools */
+
+            ngx_str_set(&tc->result, "This tool is not available on this "
+                                     "line: use endCall or transferCall.");
+            tc->failed = 1;
         }
     }
 

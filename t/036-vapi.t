@@ -322,7 +322,22 @@ vapi tool-calls: tenant "clinic-a": no tool call list
 
 
 
-=== TEST 13: other messages get an empty 200 at once
+=== TEST 13: end_call and transfer_to_human are the realtime agent's: Vapi ends and transfers with its own tools
+--- http_config eval: ::tenant(fallback => 'dial +15550100999')
+--- user_files eval: $::files
+--- config eval: $::locations
+--- vapi eval
+[ { auth => $::secret,
+    body => ::tool_calls(toolCallList => [
+        { id => 'call_a', name => 'end_call', arguments => {} },
+        { id => 'call_b', name => 'transfer_to_human', arguments => { reason => 'asks for a person' } } ]) } ]
+--- error_code: 200
+--- response_body
+{"results":[{"toolCallId":"call_a","error":"This tool is not available on this line: use endCall or transferCall."},{"toolCallId":"call_b","error":"This tool is not available on this line: use endCall or transferCall."}]}
+
+
+
+=== TEST 14: other messages get an empty 200 at once
 --- http_config eval: ::tenant()
 --- user_files eval: $::files
 --- config eval: $::locations
@@ -341,7 +356,7 @@ vapi end-of-call-report: tenant "clinic-a" call "call-9": status "", ended "assi
 
 
 
-=== TEST 14: bad requests: malformed JSON, not a message, another content type, GET, too large
+=== TEST 15: bad requests: malformed JSON, not a message, another content type, GET, too large
 --- http_config eval: ::tenant()
 --- user_files eval: $::files
 --- config eval: "voxanne_body_max 2k;\n" . $::locations
@@ -364,7 +379,7 @@ vapi end-of-call-report: tenant "clinic-a" call "call-9": status "", ended "assi
 
 
 
-=== TEST 15: a tenant without vapi_auth accepts nothing
+=== TEST 16: a tenant without vapi_auth accepts nothing
 --- http_config eval: ::tenant(vapi_auth => '')
 --- user_files eval: $::files
 --- config eval: $::locations
@@ -375,7 +390,7 @@ vapi: tenant "clinic-a": the tenant has no vapi_auth, unauthorized
 
 
 
-=== TEST 16: the metrics count Vapi webhooks per tenant and result
+=== TEST 17: the metrics count Vapi webhooks per tenant and result
 --- http_config eval: ::tenant()
 --- user_files eval: $::files
 --- config eval: $::locations
