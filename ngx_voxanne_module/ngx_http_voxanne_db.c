@@ -65,6 +65,18 @@ ngx_http_voxanne_db_init_process(ngx_cycle_t *cycle,
     pool->conf = dbcf;
     pool->log = *cycle->log;
 
+    /* the server's limit: four fifths of ours, and the commit in the rest */
+
+    pool->set_org = ngx_pnalloc(cycle->pool,
+                                sizeof(NGX_HTTP_VOXANNE_DB_SET_ORG)
+                                + NGX_INT_T_LEN);
+    if (pool->set_org == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf((u_char *) pool->set_org, NGX_HTTP_VOXANNE_DB_SET_ORG "%Z",
+                dbcf->query_timeout - dbcf->query_timeout / 5);
+
     ngx_queue_init(&pool->waiting);
 
     pool->wait_timer.handler = ngx_http_voxanne_db_wait_handler;

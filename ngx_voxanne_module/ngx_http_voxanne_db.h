@@ -29,6 +29,10 @@
 #define NGX_HTTP_VOXANNE_DB_NAME_MAX    63      /* PostgreSQL's NAMEDATALEN */
 #define NGX_HTTP_VOXANNE_DB_PARAMS_MAX  64
 
+#define NGX_HTTP_VOXANNE_DB_SET_ORG                                           \
+    "SELECT set_config('app.org_id', $1, true), "                             \
+    "set_config('statement_timeout', '%M', true)"
+
 
 typedef struct ngx_http_voxanne_db_pool_s   ngx_http_voxanne_db_pool_t;
 typedef struct ngx_http_voxanne_db_conn_s   ngx_http_voxanne_db_conn_t;
@@ -40,7 +44,8 @@ typedef struct ngx_http_voxanne_db_query_s  ngx_http_voxanne_db_query_t;
 typedef enum {
     NGX_HTTP_VOXANNE_DB_OK = 0,       /* res: its result */
     NGX_HTTP_VOXANNE_DB_ERROR,        /* res: the server's error (SQLSTATE) */
-    NGX_HTTP_VOXANNE_DB_TIMEOUT,      /* no answer or no connection in time */
+    NGX_HTTP_VOXANNE_DB_TIMEOUT,      /* no answer or no connection in time,
+                                         or the server's statement_timeout */
     NGX_HTTP_VOXANNE_DB_DOWN,         /* cannot connect, connection lost */
     NGX_HTTP_VOXANNE_DB_CLOSED        /* the worker is exiting */
 } ngx_http_voxanne_db_status_e;
@@ -158,6 +163,7 @@ struct ngx_http_voxanne_db_pool_s {
     ngx_uint_t                        failures; /* connects in a row */
     ngx_msec_t                        retry_at;
 
+    char                             *set_org;  /* app.org_id, timeout */
     u_char                           *scratch;  /* parameter copies */
     size_t                            scratch_size;
     u_char                            text[NGX_MAX_ERROR_STR];

@@ -21,7 +21,11 @@
  * A query is one pipeline: [set_config('app.org_id')] [Parse] the statement,
  * then a Sync, sent in one write and answered in one round trip; the
  * statements up to the Sync are one implicit transaction, committed at the
- * Sync, or rolled back there if any failed.
+ * Sync, or rolled back there if any failed.  The set_config() of a
+ * tenant's query also gives the transaction a statement_timeout shorter
+ * than the pool's query timeout: the server gives up first, so that a
+ * write the gateway reported as timed out (a booking the caller heard fail)
+ * cannot commit later.  Its cancel (SQLSTATE 57014) is a timeout too.
  *
  * Events are edge-triggered with epoll, and libpq may leave bytes unread (in
  * the socket when its buffer was full, or decrypted in OpenSSL's buffer), so
@@ -55,10 +59,6 @@ static ngx_uint_t ngx_http_voxanne_db_pending(ngx_http_voxanne_db_conn_t *dc);
 static void ngx_http_voxanne_db_notice(void *arg, const PGresult *res);
 static u_char *ngx_http_voxanne_db_log_error(ngx_log_t *log, u_char *buf,
     size_t len);
-
-
-static const char  ngx_http_voxanne_db_set_org[] =
-    "SELECT set_config('app.org_id', $1, true)";
 
 
 void
@@ -162,8 +162,8 @@ ngx_http_voxanne_db_send(ngx_http_voxanne_db_conn_t *dc,
     if (q->org_id.len) {
         org = values[q->nparams];
 
-        if (!PQsendQueryParams(pg, ngx_http_voxanne_db_set_org, 1, NULL,
-                               &org, NULL, NULL, 0))
+        if (!PQsendQueryParams(pg, dc->pool->set_org, 1, NULL, &org, NULL,
+                               NULL, 0))
         {
             goto failed;
         }
@@ -705,6 +705,7 @@ ngx_http_voxanne_db_results(ngx_http_voxanne_db_conn_t *dc)
 static void
 ngx_http_voxanne_db_done(ngx_http_voxanne_db_conn_t *dc)
 {
+    char                         *state;
     PGresult                     *res;
     ngx_str_t                     text;
     ngx_uint_t                    status;
@@ -713,8 +714,12 @@ ngx_http_voxanne_db_done(ngx_http_voxanne_db_conn_t *dc)
     q = dc->query;
 
     if (dc->error) {
-        status = NGX_HTTP_VOXANNE_DB_ERROR;
         res = dc->error;
+
+        state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+        status = (state && ngx_strcmp(state, "57014") == 0)
+                 ? NGX_HTTP_VOXANNE_DB_TIMEOUT : NGX_HTTP_VOXANNE_DB_ERROR;
 
         if (dc->result) {
             PQclear(dc->result);
@@ -739,7 +744,7 @@ ngx_http_voxanne_db_done(ngx_http_voxanne_db_conn_t *dc)
     if (q) {
         ngx_str_null(&text);
 
-        if (status == NGX_HTTP_VOXANNE_DB_ERROR) {
+        if (status != NGX_HTTP_VOXANNE_DB_OK) {
             text = ngx_http_voxanne_db_text(q->pool->text,
                                             sizeof(q->pool->text),
                                             PQresultErrorMessage(res));
