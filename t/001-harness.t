@@ -168,6 +168,24 @@ like($out, qr/^ok \d+ - TEST 1: master process, accumulated error.log \(repeat 1
     'child: check_accum_error_log and per-repetition grep_error_log_out');
 unlike($out, qr/^not ok/m, 'child: master_on and workers(2) run cleanly');
 
+$out = run_child(<<'T', 'check_accum_error_log();');
+=== TEST 1: a block's own workers and master process
+--- workers: 2
+--- master_on
+--- log_level: notice
+--- config
+--- request
+GET /t
+--- error_code: 404
+--- grep_error_log eval
+qr/start worker process(?= \d)/
+--- grep_error_log_out
+start worker process
+start worker process
+T
+like($out, qr/^ok \d+ - TEST 1: a block's own workers and master process - grep_error_log_out$/m,
+    'child: --- workers: 2 and --- master_on start a master and two workers');
+
 __DATA__
 
 === TEST 1: return body, status, headers

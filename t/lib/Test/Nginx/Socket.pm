@@ -278,7 +278,12 @@ sub expand_env {
     return $text;
 }
 
-sub master_enabled { $Conf{master} && !$UseValgrind }
+# master_on()/workers() for the file, or "--- master_on"/"--- workers: N"
+# for a block
+sub master_enabled {
+    my ($block) = @_;
+    return ($Conf{master} || defined $block->master_on) && !$UseValgrind;
+}
 
 sub nginx_conf {
     my ($block) = @_;
@@ -287,10 +292,11 @@ sub nginx_conf {
         qw(main_config http_config config post_main_config);
     my $server_name = expand_env($block->server_name // 'localhost', $name) =~ s/^\s+|\s+$//gr;
     my $level = ($block->log_level || $Conf{log_level}) =~ s/^\s+|\s+$//gr;
-    my $master = master_enabled() ? 'on' : 'off';
+    my $master = master_enabled($block) ? 'on' : 'off';
+    my $workers = ($block->workers // $Conf{workers}) =~ s/^\s+|\s+$//gr;
 
     my @top = map { "load_module $_;" } split ' ', $ENV{TEST_NGINX_LOAD_MODULES} // '';
-    push @top, "worker_processes $Conf{workers};", "master_process $master;",
+    push @top, "worker_processes $workers;", "master_process $master;",
         "error_log $ErrLog $level;", "pid $PidFile;";
     push @top, 'user root root;' if $master eq 'on' && $> == 0 && $s{main_config} !~ /^\s*user\s/m;
     push @top, (map { "env $_;" } @DEFAULT_ENV), (map { 'env "' . s/(["\\])/\\$1/gr . '";' } @NginxEnv);
@@ -1031,7 +1037,9 @@ that test when planning, or use C<no_plan>.
 =head2 Sections
 
 Config: C<main_config>, C<http_config>, C<config>, C<post_main_config>,
-C<server_name>, C<user_files>, C<log_level>, C<init>. Requests: C<request>
+C<server_name>, C<user_files>, C<log_level>, C<init>, C<workers> and
+C<master_on> (the block's own, over the file's C<workers()> and
+C<master_on()>). Requests: C<request>
 (string, or array of requests each sent on its own connection, a request
 itself an array of packets, strings or C<< {value, delay_before} >>),
 C<more_headers>, C<raw_request> (string or array of packets),
