@@ -7,7 +7,7 @@
 /*
  * The Media Streams side of a call, as Twilio plays it: a signed upgrade,
  * "connected", "start", a "media" message every 20 ms (chunk number in its
- * first four bytes, so that an echo is matched by content), DTMF, "stop",
+ * first eight bytes, so that an echo is matched by content), DTMF, "stop",
  * then the gateway's close.  Marks from the gateway come back once the
  * audio it sent before them has played at real-time pace, or at once on
  * "clear".
@@ -29,6 +29,10 @@
 #define CALLSIM_DTMF_GAP       250000         /* usec between digits */
 #define CALLSIM_CLOSE_WAIT     5000000        /* usec for a close after stop */
 #define CALLSIM_TONE           8000           /* a second of the tone */
+#define CALLSIM_SILENCE        0xff           /* mu-law 0 */
+#define CALLSIM_TAG            8              /* bytes of the chunk number */
+#define CALLSIM_RATE           8000
+#define CALLSIM_FADE           160            /* 20 ms in and out of a talk */
 
 #define CALLSIM_ECHOED         ((lws_usec_t) -1)
 
@@ -44,12 +48,17 @@ static int callsim_media_json(callsim_call_t *call, json_t *msg);
 static int callsim_media_send(callsim_call_t *call, const char *data,
     size_t len, unsigned chunk, unsigned stop);
 static void callsim_media_ended(callsim_call_t *call);
+static unsigned callsim_media_chunk(const unsigned char *frame);
+static unsigned char *callsim_media_speech(callsim_t *run, size_t *len);
 
 
 static unsigned char  callsim_tone[CALLSIM_TONE];
 
 
-/* the audio: a 440 Hz tone at -12 dBFS, or a raw mu-law file */
+/*
+ * the audio: speech-like talk and pauses (the default), a 440 Hz tone at
+ * -12 dBFS (--tone), or a raw mu-law file (--audio)
+ */
 
 int
 callsim_media_init(callsim_t *run)
@@ -57,41 +66,154 @@ callsim_media_init(callsim_t *run)
     int      i;
     double   s;
 
-    for (i = 0; i < CALLSIM_TONE; i++) {
-        s = 8192.0 * sin(2.0 * M_PI * 440.0 * i / 8000.0);
-        callsim_tone[i] = tools_ulaw((int) lrint(s));
+    if (run->audio != NULL) {
+        return 0;
     }
 
-    if (run->audio == NULL) {
+    if (run->tone) {
+        for (i = 0; i < CALLSIM_TONE; i++) {
+            s = 8192.0 * sin(2.0 * M_PI * 440.0 * i / CALLSIM_RATE);
+            callsim_tone[i] = tools_ulaw((int) lrint(s));
+        }
+
         run->audio = callsim_tone;
         run->audio_len = CALLSIM_TONE;
+
+        return 0;
     }
+
+    run->audio = callsim_media_speech(run, &run->audio_len);
+    if (run->audio == NULL) {
+        fprintf(stderr, "callsim: no memory for the audio\n");
+        return -1;
+    }
+
+    run->audio_lead = (size_t) (run->talk_at * CALLSIM_RATE
+                                / LWS_US_PER_SEC);
 
     return 0;
 }
 
 
-/* the 160 bytes of a chunk: the audio, the chunk number in front */
+void
+callsim_media_exit(callsim_t *run)
+{
+    if (run->audio != callsim_tone) {
+        free(run->audio);
+    }
+
+    run->audio = NULL;
+}
+
+
+/*
+ * The 160 bytes of a chunk: audio_lead bytes of silence, then the audio,
+ * looped; the chunk number in front, a nibble a byte as the quietest
+ * mu-law values (0xf0 to 0xff: 0 to 120 of 32767), so that silence stays
+ * silent for a VAD.
+ */
 
 void
 callsim_media_frame(callsim_t *run, unsigned chunk, unsigned char *out)
 {
     size_t  i, pos;
 
-    pos = ((size_t) (chunk - 1) * CALLSIM_FRAME) % run->audio_len;
+    pos = (size_t) (chunk - 1) * CALLSIM_FRAME;
 
-    for (i = 0; i < CALLSIM_FRAME; i++) {
-        out[i] = run->audio[pos];
-
-        if (++pos == run->audio_len) {
-            pos = 0;
-        }
+    for (i = 0; i < CALLSIM_FRAME; i++, pos++) {
+        out[i] = (pos < run->audio_lead)
+                 ? CALLSIM_SILENCE
+                 : run->audio[(pos - run->audio_lead) % run->audio_len];
     }
 
-    out[0] = (unsigned char) (chunk >> 24);
-    out[1] = (unsigned char) (chunk >> 16);
-    out[2] = (unsigned char) (chunk >> 8);
-    out[3] = (unsigned char) chunk;
+    for (i = 0; i < CALLSIM_TAG; i++) {
+        out[i] = (unsigned char) (0xf0 | ((chunk >> (28 - 4 * i)) & 0x0f));
+    }
+}
+
+
+/* the chunk number of a frame, 0 when it carries none */
+
+static unsigned
+callsim_media_chunk(const unsigned char *frame)
+{
+    size_t    i;
+    unsigned  chunk;
+
+    chunk = 0;
+
+    for (i = 0; i < CALLSIM_TAG; i++) {
+        if ((frame[i] & 0xf0) != 0xf0) {
+            return 0;
+        }
+
+        chunk = (chunk << 4) | (frame[i] & 0x0f);
+    }
+
+    return chunk;
+}
+
+
+/*
+ * Talk then a pause, looped: a voice at about 120 Hz (six harmonics, a
+ * slow intonation), in syllables about 3.5 a second, faded in and out,
+ * peaking at -12 dBFS; the pause is digital silence.
+ */
+
+static unsigned char *
+callsim_media_speech(callsim_t *run, size_t *len)
+{
+    int             h;
+    double          t, f0, phase, env, fade, s;
+    size_t          i, talk, n;
+    unsigned char  *audio;
+
+    static const double  amp[] = { 1.0, 0.7, 0.5, 0.35, 0.25, 0.15 };
+
+    talk = (size_t) (run->talk * CALLSIM_RATE / LWS_US_PER_SEC);
+    n = talk + (size_t) (run->pause * CALLSIM_RATE / LWS_US_PER_SEC);
+
+    if (n < CALLSIM_FRAME) {
+        n = CALLSIM_FRAME;
+    }
+
+    audio = malloc(n);
+    if (audio == NULL) {
+        return NULL;
+    }
+
+    memset(audio, CALLSIM_SILENCE, n);
+
+    phase = 0.0;
+
+    for (i = 0; i < talk; i++) {
+        t = (double) i / CALLSIM_RATE;
+        f0 = 120.0 + 20.0 * sin(2.0 * M_PI * 0.7 * t);
+        phase += 2.0 * M_PI * f0 / CALLSIM_RATE;
+
+        s = 0.0;
+
+        for (h = 0; h < 6; h++) {
+            s += amp[h] * sin((h + 1) * phase);
+        }
+
+        env = 0.3 + 0.7 * pow(sin(M_PI * 3.5 * t), 2.0);
+
+        fade = 1.0;
+
+        if (i < CALLSIM_FADE) {
+            fade = (double) i / CALLSIM_FADE;
+
+        } else if (talk - i < CALLSIM_FADE) {
+            fade = (double) (talk - i) / CALLSIM_FADE;
+        }
+
+        audio[i] = tools_ulaw((int) lrint(8192.0 / 2.95 * s * env * fade));
+    }
+
+    *len = n;
+
+    return audio;
 }
 
 
@@ -802,8 +924,7 @@ callsim_media_echoed(callsim_call_t *call, json_t *msg, lws_usec_t now)
         return;
     }
 
-    chunk = ((unsigned) buf[0] << 24) | ((unsigned) buf[1] << 16)
-            | ((unsigned) buf[2] << 8) | buf[3];
+    chunk = callsim_media_chunk(buf);
 
     if (chunk == 0 || chunk > call->queued || call->sent_at[chunk] == 0) {
         call->unmatched++;
