@@ -42,6 +42,7 @@ typedef enum {
 
 
 typedef struct ngx_http_voxanne_vapi_s  ngx_http_voxanne_vapi_t;
+typedef struct ngx_http_voxanne_store_s  ngx_http_voxanne_store_t;
 
 
 typedef struct {
@@ -112,6 +113,7 @@ typedef struct {
     time_t                      stream_timeout;
     ngx_http_voxanne_db_conf_t  db;            /* voxanne_db */
     ngx_http_voxanne_spool_conf_t  spool;      /* voxanne_spool */
+    ngx_http_voxanne_store_t   *store;         /* the worker's, store.c */
 } ngx_http_voxanne_main_conf_t;
 
 

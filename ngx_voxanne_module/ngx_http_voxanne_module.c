@@ -225,6 +225,7 @@ ngx_http_voxanne_create_main_conf(ngx_conf_t *cf)
      *     vmcf->numbers = { NULL, 0 };
      *     vmcf->calls = NULL;
      *     vmcf->calls_name = { 0, NULL };
+     *     vmcf->store = NULL;
      */
 
     vmcf->calls_size = NGX_CONF_UNSET_SIZE;
@@ -510,6 +511,7 @@ ngx_http_voxanne_exit_process(ngx_cycle_t *cycle)
 
     /* writes the pool still holds go to the spool, then to the disk */
 
+    ngx_http_voxanne_store_exit_process(vmcf);
     ngx_http_voxanne_db_exit_process(&vmcf->db);
     ngx_http_voxanne_spool_exit_process(&vmcf->spool);
 }
