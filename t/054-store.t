@@ -4,7 +4,7 @@ use IO::Socket::INET;
 use POSIX ();
 use Time::HiRes qw(sleep time);
 use Voxanne::Test::Pg;
-use Voxanne::Test::Http qw(http http_start http_wait);
+use Voxanne::Test::Http qw(http http_start http_wait http_metric);
 use Voxanne::Test::Twilio qw(twilio_request);
 use Voxanne::Test::WebSocket;
 use Voxanne::Test::Media qw($SID $MZ connected start say stop);
@@ -108,17 +108,7 @@ sub status {
                    From => '+14155550123', To => '+15550100001', SequenceNumber => $seq, @more);
 }
 
-# waits until $sql gives $want (or 10 s), then compares
-sub eventually {
-    my ($sql, $want, $name) = @_;
-    my ($got, $until) = ('', time + 10);
-    while (time < $until) {
-        $got = $pg->psql($sql);
-        last if $got eq $want;
-        sleep 0.1;
-    }
-    Test::More::is($got, $want, $name);
-}
+sub eventually { $pg->eventually(@_) }
 
 sub calls_of {
     my (@n) = @_;
@@ -137,11 +127,7 @@ sub spool_files {
     return scalar(() = glob(Test::Nginx::Socket::server_root() . '/conf/spool/*.spool'));
 }
 
-sub metric {
-    my ($port, $result) = @_;
-    my $body = http($port, 'GET /metrics')->{body} // '';
-    return $body =~ /^voxanne_store_writes_total\{result="$result"\} (\d+)$/m ? $1 : -1;
-}
+sub metric { http_metric($_[0], qq{voxanne_store_writes_total{result="$_[1]"}}) }
 
 # the webhooks of one call, in order, land as one row and its events
 sub one_call {

@@ -9,6 +9,8 @@ package Voxanne::Test::Pg;
 #   $pg->conninfo; $pg->host; $pg->port; $pg->dbname;
 #   $pg->sessions($where);   # pids of the database's sessions where $where holds
 #   $pg->no_sessions($where);  # waits until there are none (dies after 2 s)
+#   $pg->eventually($sql, $want, $name);  # waits until $sql gives $want (or
+#                                         # 10 s), then a Test::More::is()
 #
 # Uses the cluster at VOXANNE_TEST_PG_HOST (default 127.0.0.1) and
 # VOXANNE_TEST_PG_PORT when set (`make test` starts one per run), else starts
@@ -25,6 +27,7 @@ use File::Basename qw(basename);
 use File::Path qw(remove_tree);
 use File::Temp ();
 use POSIX ();
+use Time::HiRes ();
 
 my $ROOT  = getcwd();
 my $OWNER = $$;    # forked children must not clean up
@@ -72,6 +75,19 @@ sub sessions {
     my $pids = $self->psql("SELECT string_agg(pid::text, ' ' ORDER BY pid) FROM pg_stat_activity"
         . " WHERE datname = current_database() AND ($where)");
     return split ' ', $pids;
+}
+
+# writes that are not waited on take a moment to land
+sub eventually {
+    my ($self, $sql, $want, $name) = @_;
+    require Test::More;
+    my ($got, $until) = ('', Time::HiRes::time() + 10);
+    while (Time::HiRes::time() < $until) {
+        $got = $self->psql($sql);
+        last if $got eq $want;
+        select undef, undef, undef, 0.1;
+    }
+    return Test::More::is($got, $want, $name);
 }
 
 # the sessions of a client that just went away may take a moment to end
