@@ -87,6 +87,9 @@ Test::Nginx::Socket::add_block_handler(sub {
 our $agent = Voxanne::Test::Realtime->start(args => ['--greeting', 'Hello there.',
                                                      '--reply-ms', '400']);
 
+# in echo mode, for callsim --realtime-only
+our $echo = Voxanne::Test::Realtime->start(args => ['--echo', '--reply-ms', '40', '--burst']);
+
 # the VAD's events of the last call: [type, audio ms] in order
 sub turns {
     return map { [ $_->{type} =~ s/^input_audio_buffer\.//r,
@@ -294,3 +297,21 @@ sub {
 }
 --- no_error_log
 [error]
+
+
+
+=== TEST 8: --realtime-only speaks the Realtime API straight to mock-realtime --echo: every append comes back as an audio delta at once (not a frame later, as without TCP_NODELAY on the mock's sockets), then callsim closes
+--- config
+--- callsim eval: ['--realtime-only', $::echo->url, '--calls', '2', '--duration', '2']
+--- callsim_expect eval
+{
+    calls => [ map { +{ outcome => 'connect', ok => 1, frames_sent => 100, frames_echoed => 100,
+                        frames_unmatched => 0, close_code => 1000, errors => [],
+                        rtt_ms => { p50 => sub { $_[0] < 10 } } } } 1 .. 2 ],
+    aggregate => { ok => 2, failed => 0 },
+}
+--- callsim_after eval
+sub {
+    my @appends = $::echo->log(dir => 'in', type => 'input_audio_buffer.append');
+    die scalar(@appends) . " appends" unless @appends == 200;
+}

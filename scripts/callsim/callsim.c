@@ -102,6 +102,10 @@ static const char  callsim_usage[] =
 "  --ws-only URL       no webhooks: open the ws:// URL straight away and\n"
 "                      stream as in a call (a floor for the round trip,\n"
 "                      against build/wsecho); no token needed\n"
+"  --realtime-only URL as --ws-only, speaking the OpenAI Realtime API to\n"
+"                      the ws:// URL: each frame an input_audio_buffer.\n"
+"                      append, its echo an audio delta, then our close\n"
+"                      (a floor against mock-realtime --echo)\n"
 "\n"
 "A DURATION is a number of seconds, or a number with ms or s.\n"
 "Exit status: 0 when every call came to the expected outcome (connect:\n"
@@ -318,7 +322,7 @@ callsim_options(callsim_t *run, int argc, char **argv)
         CALLSIM_OPT_TIMEOUT, CALLSIM_OPT_INSECURE, CALLSIM_OPT_JSON,
         CALLSIM_OPT_VERBOSE, CALLSIM_OPT_HELP, CALLSIM_OPT_WS_ONLY,
         CALLSIM_OPT_TALK, CALLSIM_OPT_PAUSE, CALLSIM_OPT_TALK_AT,
-        CALLSIM_OPT_TONE
+        CALLSIM_OPT_TONE, CALLSIM_OPT_REALTIME_ONLY
     };
 
     static const struct option  options[] = {
@@ -347,6 +351,8 @@ callsim_options(callsim_t *run, int argc, char **argv)
         { "pause", required_argument, NULL, CALLSIM_OPT_PAUSE },
         { "talk-at", required_argument, NULL, CALLSIM_OPT_TALK_AT },
         { "tone", no_argument, NULL, CALLSIM_OPT_TONE },
+        { "realtime-only", required_argument, NULL,
+          CALLSIM_OPT_REALTIME_ONLY },
         { NULL, 0, NULL, 0 }
     };
 
@@ -514,6 +520,12 @@ callsim_options(callsim_t *run, int argc, char **argv)
 
         case CALLSIM_OPT_WS_ONLY:
             run->ws_only = optarg;
+            run->realtime = 0;
+            break;
+
+        case CALLSIM_OPT_REALTIME_ONLY:
+            run->ws_only = optarg;
+            run->realtime = 1;
             break;
 
         default:

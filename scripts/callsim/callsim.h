@@ -242,6 +242,7 @@ struct callsim_s {
     lws_usec_t                 pause;
     lws_usec_t                 talk_at;
     unsigned                   tone:1;
+    unsigned                   realtime:1;         /* --realtime-only */
     unsigned                   json:1;
     unsigned                   insecure:1;
     unsigned                   verbose:1;

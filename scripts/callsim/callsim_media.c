@@ -28,6 +28,7 @@
 #define CALLSIM_RX_MAX         (1024 * 1024)
 #define CALLSIM_DTMF_GAP       250000         /* usec between digits */
 #define CALLSIM_CLOSE_WAIT     5000000        /* usec for a close after stop */
+#define CALLSIM_LINGER         500000         /* usec for the last echoes */
 #define CALLSIM_TONE           8000           /* a second of the tone */
 #define CALLSIM_SILENCE        0xff           /* mu-law 0 */
 #define CALLSIM_TAG            8              /* bytes of the chunk number */
@@ -38,9 +39,12 @@
 
 
 static void callsim_media_close_wait(lws_sorted_usec_list_t *sul);
+static void callsim_media_linger(lws_sorted_usec_list_t *sul);
 static void callsim_media_receive(callsim_call_t *call, const char *data,
     size_t len);
-static void callsim_media_echoed(callsim_call_t *call, json_t *msg,
+static void callsim_media_realtime(callsim_call_t *call, json_t *msg,
+    lws_usec_t now);
+static void callsim_media_echoed(callsim_call_t *call, const char *payload,
     lws_usec_t now);
 static void callsim_media_mark(callsim_call_t *call, const char *name);
 static int callsim_media_start(callsim_call_t *call);
@@ -578,6 +582,10 @@ callsim_media_start(callsim_call_t *call)
 
     run = call->run;
 
+    if (run->realtime) {
+        goto clock;
+    }
+
     if (callsim_media_send(call, connected, sizeof(connected) - 1, 0, 0)
         != 0)
     {
@@ -620,6 +628,8 @@ callsim_media_start(callsim_call_t *call)
     if (rc != 0) {
         return -1;
     }
+
+clock:
 
     call->t0 = lws_now_usecs();
     call->play_end = call->t0;
@@ -673,6 +683,18 @@ callsim_media_tick(callsim_call_t *call, lws_usec_t now)
         callsim_media_frame(run, call->queued, frame);
         EVP_EncodeBlock((unsigned char *) b64, frame, CALLSIM_FRAME);
 
+        if (run->realtime) {
+            n = snprintf(buf, sizeof(buf),
+                         "{\"type\":\"input_audio_buffer.append\","
+                         "\"audio\":\"%s\"}", b64);
+
+            if (callsim_media_send(call, buf, n, call->queued, 0) != 0) {
+                return;
+            }
+
+            continue;
+        }
+
         n = snprintf(buf, sizeof(buf),
                      "{\"event\":\"media\",\"sequenceNumber\":\"%u\","
                      "\"media\":{\"track\":\"inbound\",\"chunk\":\"%u\","
@@ -687,7 +709,7 @@ callsim_media_tick(callsim_call_t *call, lws_usec_t now)
         }
     }
 
-    ndtmf = run->dtmf ? strlen(run->dtmf) : 0;
+    ndtmf = (run->dtmf && !run->realtime) ? strlen(run->dtmf) : 0;
 
     while (call->dtmf_sent < ndtmf
            && run->dtmf_at + call->dtmf_sent * CALLSIM_DTMF_GAP <= elapsed
@@ -705,6 +727,17 @@ callsim_media_tick(callsim_call_t *call, lws_usec_t now)
         if (callsim_media_send(call, buf, n, 0, 0) != 0) {
             return;
         }
+    }
+
+    if (call->queued == call->chunks && elapsed >= run->duration
+        && run->realtime)
+    {
+        /* no "stop" in the Realtime API: the last echoes, then our close */
+
+        call->stop_queued = 1;
+        lws_sul_schedule(run->context, 0, &call->sul_close,
+                         callsim_media_linger, CALLSIM_LINGER);
+        return;
     }
 
     if (call->queued == call->chunks && elapsed >= run->duration) {
@@ -814,6 +847,12 @@ callsim_media_receive(callsim_call_t *call, const char *data, size_t len)
         return;
     }
 
+    if (call->run->realtime) {
+        callsim_media_realtime(call, msg, now);
+        json_decref(msg);
+        return;
+    }
+
     event = json_string_value(json_object_get(msg, "event"));
     sid = json_string_value(json_object_get(msg, "streamSid"));
 
@@ -825,7 +864,10 @@ callsim_media_receive(callsim_call_t *call, const char *data, size_t len)
                            event);
 
     } else if (strcmp(event, "media") == 0) {
-        callsim_media_echoed(call, msg, now);
+        callsim_media_echoed(call,
+                             json_string_value(json_object_get(
+                                 json_object_get(msg, "media"), "payload")),
+                             now);
 
     } else if (strcmp(event, "mark") == 0) {
         name = json_string_value(json_object_get(json_object_get(msg, "mark"),
@@ -877,19 +919,47 @@ callsim_media_receive(callsim_call_t *call, const char *data, size_t len)
 }
 
 
+/*
+ * --realtime-only: the provider's events; an audio delta is matched as a
+ * media message's payload is, an error is the call's, the rest is skipped
+ */
+
+static void
+callsim_media_realtime(callsim_call_t *call, json_t *msg, lws_usec_t now)
+{
+    const char  *type, *text;
+
+    type = json_string_value(json_object_get(msg, "type"));
+
+    if (type == NULL) {
+        callsim_call_error(call, "realtime: an event without \"type\"");
+
+    } else if (strcmp(type, "response.output_audio.delta") == 0) {
+        callsim_media_echoed(call,
+                             json_string_value(json_object_get(msg, "delta")),
+                             now);
+
+    } else if (strcmp(type, "error") == 0) {
+        text = json_string_value(json_object_get(json_object_get(msg,
+                                                                 "error"),
+                                                 "message"));
+        callsim_call_error(call, "realtime: error \"%s\"",
+                           text ? text : "(no message)");
+    }
+}
+
+
 /* media from the gateway: plays for its length; ours if it is an echo */
 
 static void
-callsim_media_echoed(callsim_call_t *call, json_t *msg, lws_usec_t now)
+callsim_media_echoed(callsim_call_t *call, const char *payload,
+    lws_usec_t now)
 {
     int             n;
     size_t          len;
     unsigned        chunk;
-    const char     *payload;
     unsigned char   buf[4096], frame[CALLSIM_FRAME];
 
-    payload = json_string_value(json_object_get(json_object_get(msg, "media"),
-                                                "payload"));
     if (payload == NULL) {
         callsim_call_error(call, "stream: media without a payload");
         return;
@@ -981,6 +1051,23 @@ callsim_media_mark(callsim_call_t *call, const char *name)
 
 
 /* no close from the gateway after "stop": close it ourselves */
+
+/* --realtime-only: the client closes, normally, once the echoes are in */
+
+static void
+callsim_media_linger(lws_sorted_usec_list_t *sul)
+{
+    callsim_call_t  *call = lws_container_of(sul, callsim_call_t, sul_close);
+
+    if (call->wsi == NULL) {
+        return;
+    }
+
+    call->close_code = LWS_CLOSE_STATUS_NORMAL;
+    call->closing = 1;
+    lws_callback_on_writable(call->wsi);
+}
+
 
 static void
 callsim_media_close_wait(lws_sorted_usec_list_t *sul)
