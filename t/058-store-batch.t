@@ -47,8 +47,9 @@ sub sid { sprintf 'CA%032x', shift }
 
 sub in_list { '(' . join(',', map { "'" . sid($_) . "'" } @_) . ')' }
 
-# the voice webhooks of calls @n, on connections nginx has accepted, all
-# read in one pass of its event loop; their answers
+# the voice webhooks of calls @n, on connections nginx has accepted and
+# served once (keep-alive), all read in one pass of its event loop; their
+# answers' statuses
 sub one_pass {
     my ($port, @n) = @_;
     my @socks = map {
@@ -56,7 +57,14 @@ sub one_pass {
         setsockopt($s, IPPROTO_TCP, TCP_NODELAY, 1);
         $s;
     } @n;
-    sleep 0.3;    # accepted, each waiting for its request
+    # a first request on each, answered: nginx has accepted them all
+    for my $s (@socks) {
+        print {$s} "GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n";
+        my ($head, $line) = ('', '');
+        while (defined($line = readline $s) && $line ne "\r\n") { $head .= $line }
+        my ($len) = $head =~ /^Content-Length: (\d+)/mi or die "no answer on a connection: $head";
+        read($s, my $body, $len) == $len or die "a short answer";
+    }
     open my $fh, '<', Test::Nginx::Socket::server_root() . '/logs/nginx.pid' or die "no nginx pid: $!";
     my ($pid) = <$fh> =~ /^(\d+)/ or die "no nginx pid";
     kill 'STOP', $pid or die "cannot stop nginx: $!";
