@@ -28,7 +28,9 @@
 #include "ngx_http_voxanne_journal.h"
 #include "ngx_http_voxanne_spool.h"
 #include "ngx_http_voxanne_rt_msg.h"
+#include "ngx_http_voxanne_tool_args.h"
 #include "ngx_http_voxanne_wsc.h"
+#include "ngx_http_voxanne_redact.h"
 
 
 #define NGX_HTTP_VOXANNE_VERSION  "0.1.0"
@@ -114,6 +116,8 @@ typedef struct {
     ngx_http_voxanne_db_conf_t  db;            /* voxanne_db */
     ngx_http_voxanne_spool_conf_t  spool;      /* voxanne_spool */
     ngx_http_voxanne_store_t   *store;         /* the worker's, store.c */
+    ngx_flag_t                  redact_on;     /* voxanne_redact */
+    ngx_http_voxanne_redact_t  *redact;        /* NULL: off */
 } ngx_http_voxanne_main_conf_t;
 
 

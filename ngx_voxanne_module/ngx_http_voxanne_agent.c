@@ -23,6 +23,29 @@
 #define NGX_HTTP_VOXANNE_TOOL_TIME       0x01   /* a bit a tool */
 #define NGX_HTTP_VOXANNE_TOOL_END_CALL   0x02
 #define NGX_HTTP_VOXANNE_TOOL_TRANSFER   0x04
+#define NGX_HTTP_VOXANNE_TOOL_AVAILABLE  0x08
+#define NGX_HTTP_VOXANNE_TOOL_BOOK       0x10
+#define NGX_HTTP_VOXANNE_TOOL_RESCHEDULE 0x20
+#define NGX_HTTP_VOXANNE_TOOL_CANCEL     0x40
+#define NGX_HTTP_VOXANNE_TOOL_CUSTOMER   0x80
+#define NGX_HTTP_VOXANNE_TOOL_SERVICES   0x100
+#define NGX_HTTP_VOXANNE_TOOL_CALLBACK   0x200
+
+/* JSON Schema pieces of the booking tools' arguments */
+
+#define NGX_HTTP_VOXANNE_TOOL_SERVICE                                         \
+    "\"service\":{\"type\":\"string\",\"description\":\"The service's name, " \
+    "as list_services gives it.\"}"
+#define NGX_HTTP_VOXANNE_TOOL_START                                           \
+    "\"start\":{\"type\":\"string\",\"description\":\"Local date and time "   \
+    "at the business, YYYY-MM-DDTHH:MM (24 hours).\"}"
+#define NGX_HTTP_VOXANNE_TOOL_DATE(name, what)                                \
+    "\"" name "\":{\"type\":\"string\",\"description\":\"" what              \
+    ", YYYY-MM-DD.\"}"
+#define NGX_HTTP_VOXANNE_TOOL_PHONE                                           \
+    "\"phone\":{\"type\":\"string\",\"description\":\"The customer's phone "  \
+    "number in international format, like +15551234567; leave it out "      \
+    "for the number calling.\"}"
 
 
 typedef struct {
@@ -57,6 +80,66 @@ static ngx_http_voxanne_agent_tool_t  ngx_http_voxanne_agent_tools_all[] = {
       "for one or when you cannot help.",
       "{\"type\":\"object\",\"properties\":{\"reason\":{\"type\":"
       "\"string\",\"description\":\"Why the caller needs a person.\"}}}" },
+
+    { ngx_string("check_availability"), NGX_HTTP_VOXANNE_TOOL_AVAILABLE,
+      "Open appointment times for a service on a day (or up to two weeks "
+      "of days), or whether one time is open, with the nearest open times "
+      "when it is not.",
+      "{\"type\":\"object\",\"properties\":{"
+      NGX_HTTP_VOXANNE_TOOL_SERVICE ","
+      NGX_HTTP_VOXANNE_TOOL_DATE("date", "The day, or the first day") ","
+      NGX_HTTP_VOXANNE_TOOL_DATE("end_date", "The last day of a range") ","
+      "\"time\":{\"type\":\"string\",\"description\":\"A time to check on "
+      "that day, HH:MM (24 hours).\"}},"
+      "\"required\":[\"service\",\"date\"]}" },
+
+    { ngx_string("book_appointment"), NGX_HTTP_VOXANNE_TOOL_BOOK,
+      "Book an appointment, once the caller has agreed to the service and "
+      "time. When the time is taken, the result names the nearest open "
+      "times.",
+      "{\"type\":\"object\",\"properties\":{"
+      NGX_HTTP_VOXANNE_TOOL_SERVICE "," NGX_HTTP_VOXANNE_TOOL_START ","
+      "\"name\":{\"type\":\"string\",\"description\":\"The customer's "
+      "name.\"}," NGX_HTTP_VOXANNE_TOOL_PHONE ","
+      "\"email\":{\"type\":\"string\",\"description\":\"The customer's "
+      "email address, if given.\"}},"
+      "\"required\":[\"service\",\"start\",\"name\"]}" },
+
+    { ngx_string("reschedule_appointment"), NGX_HTTP_VOXANNE_TOOL_RESCHEDULE,
+      "Move the customer's next appointment (or the one on a given day) to "
+      "a new time.",
+      "{\"type\":\"object\",\"properties\":{"
+      NGX_HTTP_VOXANNE_TOOL_START "," NGX_HTTP_VOXANNE_TOOL_PHONE ","
+      NGX_HTTP_VOXANNE_TOOL_DATE("date", "The day of the appointment to "
+                                 "move, if the customer has several") "},"
+      "\"required\":[\"start\"]}" },
+
+    { ngx_string("cancel_appointment"), NGX_HTTP_VOXANNE_TOOL_CANCEL,
+      "Cancel the customer's next appointment (or the one on a given day).",
+      "{\"type\":\"object\",\"properties\":{"
+      NGX_HTTP_VOXANNE_TOOL_PHONE ","
+      NGX_HTTP_VOXANNE_TOOL_DATE("date", "The day of the appointment to "
+                                 "cancel, if the customer has several") "}}" },
+
+    { ngx_string("find_customer"), NGX_HTTP_VOXANNE_TOOL_CUSTOMER,
+      "The customer on file for a phone number (by default the caller's): "
+      "their name and upcoming appointments.",
+      "{\"type\":\"object\",\"properties\":{"
+      NGX_HTTP_VOXANNE_TOOL_PHONE "}}" },
+
+    { ngx_string("list_services"), NGX_HTTP_VOXANNE_TOOL_SERVICES,
+      "The services the business offers, with their durations and prices.",
+      "{\"type\":\"object\",\"properties\":{}}" },
+
+    { ngx_string("schedule_callback"), NGX_HTTP_VOXANNE_TOOL_CALLBACK,
+      "Take a callback request, when the caller wants someone to call them "
+      "back.",
+      "{\"type\":\"object\",\"properties\":{"
+      "\"when\":{\"type\":\"string\",\"description\":\"When to call back, "
+      "in the caller's words.\"},"
+      "\"reason\":{\"type\":\"string\",\"description\":\"What it is "
+      "about.\"}," NGX_HTTP_VOXANNE_TOOL_PHONE "},"
+      "\"required\":[\"when\",\"reason\"]}" },
 
     { ngx_null_string, 0, NULL, NULL }
 };

@@ -38,12 +38,14 @@
 #define NGX_HTTP_VOXANNE_BRIDGE_KEY_MAX      4096
 #define NGX_HTTP_VOXANNE_BRIDGE_FRAME        256    /* JSON around a payload */
 #define NGX_HTTP_VOXANNE_BRIDGE_TOOL_POOL    1024
+#define NGX_HTTP_VOXANNE_BRIDGE_GOODBYE      10000  /* ms, the longest */
 
 
 typedef enum {
     NGX_HTTP_VOXANNE_BRIDGE_CONNECTING = 0,
     NGX_HTTP_VOXANNE_BRIDGE_OPEN,
-    NGX_HTTP_VOXANNE_BRIDGE_FAILED
+    NGX_HTTP_VOXANNE_BRIDGE_FAILED,
+    NGX_HTTP_VOXANNE_BRIDGE_ENDED         /* the agent ended the call */
 } ngx_http_voxanne_bridge_state_e;
 
 
@@ -85,6 +87,12 @@ struct ngx_http_voxanne_bridge_s {
     ngx_uint_t                     responding; /* a response is on */
     ngx_uint_t                     respond;    /* one more when it is done */
 
+    /* end_call, transfer_to_human: the call ends after the goodbye */
+    ngx_uint_t                     ending;     /* NGX_HTTP_VOXANNE_TOOL_ACT_ */
+    ngx_str_t                      transfer;
+    ngx_str_t                      reason;
+    ngx_event_t                    goodbye;    /* the wait's cap */
+
     ngx_uint_t                     deltas;
     ngx_uint_t                     barge_ins;
     ngx_uint_t                     truncations;
@@ -120,6 +128,14 @@ static void ngx_http_voxanne_bridge_tool_output(ngx_http_voxanne_bridge_t *b,
 static ngx_int_t ngx_http_voxanne_bridge_send(ngx_http_voxanne_bridge_t *b,
     ngx_str_t *text);
 static void ngx_http_voxanne_bridge_respond(ngx_http_voxanne_bridge_t *b);
+static ngx_int_t ngx_http_voxanne_bridge_action(ngx_http_voxanne_bridge_t *b,
+    ngx_http_voxanne_tool_action_t *action);
+static void ngx_http_voxanne_bridge_said_goodbye(
+    ngx_http_voxanne_bridge_t *b);
+static void ngx_http_voxanne_bridge_goodbye_timeout(ngx_event_t *ev);
+static void ngx_http_voxanne_bridge_hang_up(ngx_http_voxanne_bridge_t *b);
+static void ngx_http_voxanne_bridge_close(ngx_http_voxanne_bridge_t *b,
+    ngx_uint_t code, const char *reason);
 static void ngx_http_voxanne_bridge_fail(ngx_http_voxanne_bridge_t *b,
     ngx_uint_t cause, const char *fmt, ...);
 static void ngx_http_voxanne_bridge_twilio(ngx_http_voxanne_bridge_t *b);
@@ -443,7 +459,7 @@ void
 ngx_http_voxanne_bridge_media(ngx_http_voxanne_bridge_t *b,
     ngx_str_t *payload)
 {
-    if (b->state == NGX_HTTP_VOXANNE_BRIDGE_FAILED) {
+    if (b->state >= NGX_HTTP_VOXANNE_BRIDGE_FAILED) {
         return;
     }
 
@@ -603,13 +619,18 @@ ngx_http_voxanne_bridge_writable(ngx_http_voxanne_bridge_t *b)
 }
 
 
-/* Twilio played the audio before a mark: how much of the item was heard */
+/*
+ * Twilio played the audio before a mark (media.c counted it): how much of
+ * the item was heard, and whether a goodbye has played out
+ */
 
 void
 ngx_http_voxanne_bridge_mark(ngx_http_voxanne_bridge_t *b, ngx_str_t *name)
 {
     u_char      *colon;
     ngx_int_t    item, ms;
+
+    ngx_http_voxanne_bridge_said_goodbye(b);
 
     colon = ngx_strlchr(name->data, name->data + name->len, ':');
 
@@ -679,6 +700,10 @@ ngx_http_voxanne_bridge_end(ngx_http_voxanne_bridge_t *b)
 {
     ngx_queue_t                     *q;
     ngx_http_voxanne_bridge_tool_t  *bt;
+
+    if (b->goodbye.timer_set) {
+        ngx_del_timer(&b->goodbye);
+    }
 
     /* a tool still running finishes on its own, and frees its pool */
 
@@ -779,10 +804,11 @@ ngx_http_voxanne_bridge_message(void *data, u_char *text, size_t len)
 {
     ngx_http_voxanne_bridge_t *b = data;
 
-    u_char                     *p, *last;
-    ngx_int_t                   rc;
-    ngx_http_voxanne_rt_msg_t   msg;
-    u_char                      clean[NGX_HTTP_VOXANNE_RT_TEXT_MAX];
+    u_char                        *p, *last;
+    ngx_int_t                      rc;
+    ngx_http_voxanne_rt_msg_t      msg;
+    ngx_http_voxanne_main_conf_t  *vmcf;
+    u_char                         clean[NGX_HTTP_VOXANNE_RT_TEXT_MAX];
 
     rc = ngx_http_voxanne_rt_msg_parse(&msg, text, len);
 
@@ -828,6 +854,7 @@ ngx_http_voxanne_bridge_message(void *data, u_char *text, size_t len)
             ngx_http_voxanne_bridge_respond(b);
         }
 
+        ngx_http_voxanne_bridge_said_goodbye(b);
         break;
 
     case NGX_HTTP_VOXANNE_RT_FUNCTION_CALL:
@@ -859,11 +886,29 @@ ngx_http_voxanne_bridge_message(void *data, u_char *text, size_t len)
             *last++ = (*p >= 0x20 && *p < 0x7f) ? *p : '?';
         }
 
-        ngx_http_voxanne_bridge_fail(b, NGX_HTTP_VOXANNE_BRIDGE_ERROR,
-                                     "an error event: type \"%V\", code "
-                                     "\"%V\", event \"%V\": %*s",
-                                     &msg.error_type, &msg.error_code,
-                                     &msg.error_event, last - clean, clean);
+        if (msg.fatal) {
+            ngx_http_voxanne_bridge_fail(b, NGX_HTTP_VOXANNE_BRIDGE_ERROR,
+                                         "an error event: type \"%V\", code "
+                                         "\"%V\", event \"%V\": %*s",
+                                         &msg.error_type, &msg.error_code,
+                                         &msg.error_event, last - clean,
+                                         clean);
+            break;
+        }
+
+        /* about one event of ours, or one the session survives */
+
+        ngx_log_error(NGX_LOG_WARN, b->request->connection->log, 0,
+                      "voxanne: realtime: call %V: an error event, the call "
+                      "goes on: type \"%V\", code \"%V\", event \"%V\": "
+                      "%*s", &b->media->call_sid, &msg.error_type,
+                      &msg.error_code, &msg.error_event, last - clean, clean);
+
+        vmcf = ngx_http_get_module_main_conf(b->request,
+                                             ngx_http_voxanne_module);
+
+        ngx_http_voxanne_calls_count(vmcf->calls,
+                                     NGX_HTTP_VOXANNE_RT_RECOVERED, 1);
         break;
 
     default:
@@ -1083,6 +1128,10 @@ ngx_http_voxanne_bridge_function(ngx_http_voxanne_bridge_t *b,
     bt->tc.tenant = b->media->tenant;
     bt->tc.name.len = msg->name.len;
     bt->tc.name.data = ngx_pstrdup(pool, &msg->name);
+    bt->tc.channel = NGX_HTTP_VOXANNE_TOOL_TWILIO;
+    bt->tc.call_id.len = b->media->call_sid.len;
+    bt->tc.call_id.data = ngx_pstrdup(pool, &b->media->call_sid);
+    bt->tc.tool_call_id = bt->call_id;
     bt->tc.pool = pool;
     bt->tc.done = ngx_http_voxanne_bridge_tool_done;
 
@@ -1091,7 +1140,7 @@ ngx_http_voxanne_bridge_function(ngx_http_voxanne_bridge_t *b,
     bt->tc.log = ngx_palloc(pool, sizeof(ngx_log_t));
 
     if (bt->call_id.data == NULL || bt->tc.name.data == NULL
-        || bt->tc.log == NULL)
+        || bt->tc.call_id.data == NULL || bt->tc.log == NULL)
     {
         ngx_destroy_pool(pool);
         return;
@@ -1159,9 +1208,13 @@ ngx_http_voxanne_bridge_tool_output(ngx_http_voxanne_bridge_t *b,
 {
     char       *text;
     json_t     *item;
+    ngx_int_t   rc;
     ngx_str_t   s;
 
     json_decref(bt->tc.arguments);
+
+    rc = (b->state == NGX_HTTP_VOXANNE_BRIDGE_OPEN)
+         ? ngx_http_voxanne_bridge_action(b, &bt->tc.action) : NGX_OK;
 
     item = json_pack("{s:s, s:{s:s, s:s%, s:s%}}",
                      "type", "conversation.item.create",
@@ -1193,6 +1246,156 @@ ngx_http_voxanne_bridge_tool_output(ngx_http_voxanne_bridge_t *b,
     }
 
     free(text);
+
+    if (rc != NGX_OK) {
+        ngx_http_voxanne_bridge_fail(b, NGX_HTTP_VOXANNE_WSC_PROTOCOL,
+                                     "no memory for the call's end");
+    }
+}
+
+
+/*
+ * end_call, transfer_to_human: what the tool asked is kept in the
+ * request's pool, and the call ends once the goodbye the model is asked
+ * for has played (said_goodbye()), or after NGX_HTTP_VOXANNE_BRIDGE_GOODBYE
+ * at most.  The first such tool call of a call decides.
+ */
+
+static ngx_int_t
+ngx_http_voxanne_bridge_action(ngx_http_voxanne_bridge_t *b,
+    ngx_http_voxanne_tool_action_t *action)
+{
+    ngx_pool_t  *pool;
+
+    if (action->type == NGX_HTTP_VOXANNE_TOOL_ACT_NONE || b->ending) {
+        return NGX_OK;
+    }
+
+    pool = b->request->pool;
+
+    b->transfer.len = action->number.len;
+    b->transfer.data = ngx_pstrdup(pool, &action->number);
+
+    b->reason.len = action->reason.len;
+    b->reason.data = ngx_pnalloc(pool, action->reason.len + 1);
+
+    if ((b->transfer.len && b->transfer.data == NULL)
+        || b->reason.data == NULL)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(b->reason.data, action->reason.data, action->reason.len);
+    b->reason.data[b->reason.len] = '\0';
+
+    b->ending = action->type;
+
+    b->goodbye.handler = ngx_http_voxanne_bridge_goodbye_timeout;
+    b->goodbye.data = b;
+    b->goodbye.log = b->request->connection->log;
+
+    ngx_add_timer(&b->goodbye, NGX_HTTP_VOXANNE_BRIDGE_GOODBYE);
+
+    ngx_log_error(NGX_LOG_INFO, b->request->connection->log, 0,
+                  "voxanne: realtime: call %V: the agent %s after its "
+                  "goodbye", &b->media->call_sid,
+                  b->ending == NGX_HTTP_VOXANNE_TOOL_ACT_END
+                  ? "ends the call" : "transfers the call");
+
+    return NGX_OK;
+}
+
+
+/*
+ * The goodbye has played when no response is on or asked for and Twilio
+ * has echoed every mark sent (a clear echoes the rest at once).
+ */
+
+static void
+ngx_http_voxanne_bridge_said_goodbye(ngx_http_voxanne_bridge_t *b)
+{
+    ngx_http_voxanne_media_ctx_t  *ctx;
+
+    ctx = b->media;
+
+    if (b->ending
+        && b->state == NGX_HTTP_VOXANNE_BRIDGE_OPEN
+        && !b->responding && !b->respond
+        && ctx->stats.played >= ctx->stats.marks)
+    {
+        ngx_http_voxanne_bridge_hang_up(b);
+    }
+}
+
+
+static void
+ngx_http_voxanne_bridge_goodbye_timeout(ngx_event_t *ev)
+{
+    ngx_http_voxanne_bridge_t *b = ev->data;
+
+    ngx_log_error(NGX_LOG_NOTICE, ev->log, 0,
+                  "voxanne: realtime: call %V: the goodbye did not play out "
+                  "in %M ms, the call ends", &b->media->call_sid,
+                  (ngx_msec_t) NGX_HTTP_VOXANNE_BRIDGE_GOODBYE);
+
+    ngx_http_voxanne_bridge_hang_up(b);
+}
+
+
+/*
+ * The agent's end of the call: a transfer is recorded in the session
+ * table for the stream-ended route, each is stored as the call's event,
+ * and the Twilio stream closes normally.
+ */
+
+static void
+ngx_http_voxanne_bridge_hang_up(ngx_http_voxanne_bridge_t *b)
+{
+    ngx_http_voxanne_media_ctx_t  *ctx;
+    ngx_http_voxanne_main_conf_t  *vmcf;
+
+    if (b->goodbye.timer_set) {
+        ngx_del_timer(&b->goodbye);
+    }
+
+    ctx = b->media;
+    vmcf = ngx_http_get_module_main_conf(b->request, ngx_http_voxanne_module);
+
+    if (b->ending == NGX_HTTP_VOXANNE_TOOL_ACT_TRANSFER) {
+
+        if (ngx_http_voxanne_calls_transfer(vmcf->calls, &ctx->tenant->name,
+                                            &ctx->call_sid, &b->transfer)
+            != NGX_OK)
+        {
+            ngx_log_error(NGX_LOG_WARN, b->request->connection->log, 0,
+                          "voxanne: realtime: call %V is not in the session "
+                          "table, its transfer is lost", &ctx->call_sid);
+        }
+
+        ngx_http_voxanne_store_event(b->request, ctx->tenant, &ctx->call_sid,
+                                     "transfer", "transfer", "{ss%ss%}",
+                                     "to", b->transfer.data, b->transfer.len,
+                                     "reason", b->reason.data,
+                                     b->reason.len);
+
+        ngx_log_error(NGX_LOG_INFO, b->request->connection->log, 0,
+                      "voxanne: realtime: call %V: transferred to %V",
+                      &ctx->call_sid, &b->transfer);
+
+    } else {
+        ngx_http_voxanne_store_event(b->request, ctx->tenant, &ctx->call_sid,
+                                     "end", "end", "{ss%}",
+                                     "reason", b->reason.data,
+                                     b->reason.len);
+
+        ngx_log_error(NGX_LOG_INFO, b->request->connection->log, 0,
+                      "voxanne: realtime: call %V: ended by the agent",
+                      &ctx->call_sid);
+    }
+
+    b->state = NGX_HTTP_VOXANNE_BRIDGE_ENDED;
+
+    ngx_http_voxanne_bridge_close(b, NGX_HTTP_VOXANNE_WS_NORMAL, "");
 }
 
 
@@ -1250,7 +1453,7 @@ ngx_http_voxanne_bridge_fail(ngx_http_voxanne_bridge_t *b, ngx_uint_t cause,
     ngx_http_voxanne_main_conf_t  *vmcf;
     u_char                         detail[NGX_MAX_ERROR_STR / 4];
 
-    if (b->state == NGX_HTTP_VOXANNE_BRIDGE_FAILED) {
+    if (b->state >= NGX_HTTP_VOXANNE_BRIDGE_FAILED) {
         return;
     }
 
@@ -1271,17 +1474,34 @@ ngx_http_voxanne_bridge_fail(ngx_http_voxanne_bridge_t *b, ngx_uint_t cause,
     ngx_http_voxanne_calls_count(vmcf->calls,
                                  NGX_HTTP_VOXANNE_RT_FAILURES + cause, 1);
 
+    if (b->goodbye.timer_set) {
+        ngx_del_timer(&b->goodbye);
+    }
+
+    ngx_http_voxanne_bridge_close(b, NGX_HTTP_VOXANNE_WS_INTERNAL,
+                                  "realtime provider failure");
+}
+
+
+/* both sides close: the provider's, and the Twilio stream with this code */
+
+static void
+ngx_http_voxanne_bridge_close(ngx_http_voxanne_bridge_t *b, ngx_uint_t code,
+    const char *reason)
+{
+    ngx_http_voxanne_media_ctx_t  *ctx;
+
+    ctx = b->media;
+
     if (b->wsc) {
-        ngx_http_voxanne_wsc_close(b->wsc, NGX_HTTP_VOXANNE_WS_INTERNAL);
+        ngx_http_voxanne_wsc_close(b->wsc, code);
         b->wsc = NULL;
     }
 
     ngx_free(b->early);
     b->early = NULL;
 
-    ngx_http_voxanne_media_close(b->request, ctx,
-                                 NGX_HTTP_VOXANNE_WS_INTERNAL,
-                                 "realtime provider failure");
+    ngx_http_voxanne_media_close(b->request, ctx, code, reason);
 
     /* Twilio's answer to the close is read, even if reading had stopped */
 

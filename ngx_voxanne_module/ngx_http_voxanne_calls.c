@@ -444,6 +444,73 @@ ngx_http_voxanne_calls_end(ngx_shm_zone_t *shm_zone, ngx_str_t *tenant,
 
 
 /*
+ * The agent transfers the call: its stream closes normally, and the
+ * stream-ended route, in whichever worker Twilio reaches, reads the number
+ * to dial from here.  NGX_OK, NGX_ABORT when the call is not known.
+ */
+
+ngx_int_t
+ngx_http_voxanne_calls_transfer(ngx_shm_zone_t *shm_zone, ngx_str_t *tenant,
+    ngx_str_t *sid, ngx_str_t *number)
+{
+    ngx_int_t                      rc;
+    ngx_http_voxanne_call_t       *call;
+    ngx_http_voxanne_calls_ctx_t  *ctx;
+
+    if (number->len > NGX_HTTP_VOXANNE_PARTY_MAX) {
+        return NGX_ABORT;
+    }
+
+    ctx = shm_zone->data;
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    call = ngx_http_voxanne_calls_find(ctx, tenant, sid);
+
+    if (call == NULL) {
+        rc = NGX_ABORT;
+
+    } else {
+        ngx_memcpy(call->transfer, number->data, number->len);
+        call->transfer_len = number->len;
+        rc = NGX_OK;
+    }
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    return rc;
+}
+
+
+/* the number a call is transferred to, copied; 0 when it is not */
+
+size_t
+ngx_http_voxanne_calls_transferred(ngx_shm_zone_t *shm_zone,
+    ngx_str_t *tenant, ngx_str_t *sid, u_char *number)
+{
+    size_t                         len;
+    ngx_http_voxanne_call_t       *call;
+    ngx_http_voxanne_calls_ctx_t  *ctx;
+
+    ctx = shm_zone->data;
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    call = ngx_http_voxanne_calls_find(ctx, tenant, sid);
+
+    len = call ? call->transfer_len : 0;
+
+    if (len) {
+        ngx_memcpy(number, call->transfer, len);
+    }
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    return len;
+}
+
+
+/*
  * The call's media stream has started: it keeps its line until the stream
  * ends, or for NGX_HTTP_VOXANNE_CALL_MAX at most, the longest call Twilio
  * connects.  NGX_OK, NGX_DECLINED when it has ended already, NGX_ABORT when

@@ -79,7 +79,8 @@ typedef enum {
     NGX_HTTP_VOXANNE_CLOSE_CODES,        /* the first of the close codes */
     NGX_HTTP_VOXANNE_RT_DROPPED = NGX_HTTP_VOXANNE_CLOSE_CODES + 9,
     NGX_HTTP_VOXANNE_RT_FAILURES,        /* the first of the 10 causes */
-    NGX_HTTP_VOXANNE_COUNTERS = NGX_HTTP_VOXANNE_RT_FAILURES + 10
+    NGX_HTTP_VOXANNE_RT_RECOVERED = NGX_HTTP_VOXANNE_RT_FAILURES + 10,
+    NGX_HTTP_VOXANNE_COUNTERS
 } ngx_http_voxanne_counter_e;
 
 
@@ -124,6 +125,8 @@ typedef struct {
     ngx_str_t                         to;
     size_t                            stream_len;
     u_char                            stream[NGX_HTTP_VOXANNE_SID_MAX];
+    size_t                            transfer_len; /* 0: no transfer */
+    u_char                            transfer[NGX_HTTP_VOXANNE_PARTY_MAX];
     u_char                            data[1];
 } ngx_http_voxanne_call_t;
 
@@ -172,6 +175,10 @@ ngx_int_t ngx_http_voxanne_calls_report(ngx_shm_zone_t *shm_zone,
     ngx_str_t *tenant, ngx_str_t *sid, ngx_http_voxanne_call_stats_t *stats);
 ngx_int_t ngx_http_voxanne_calls_end(ngx_shm_zone_t *shm_zone,
     ngx_str_t *tenant, ngx_str_t *sid, ngx_int_t failed, ngx_uint_t *ended);
+ngx_int_t ngx_http_voxanne_calls_transfer(ngx_shm_zone_t *shm_zone,
+    ngx_str_t *tenant, ngx_str_t *sid, ngx_str_t *number);
+size_t ngx_http_voxanne_calls_transferred(ngx_shm_zone_t *shm_zone,
+    ngx_str_t *tenant, ngx_str_t *sid, u_char *number);
 void ngx_http_voxanne_calls_webhook(ngx_shm_zone_t *shm_zone,
     ngx_str_t *tenant, void **node, ngx_uint_t route, ngx_uint_t result,
     ngx_int_t outcome);

@@ -331,9 +331,13 @@ ngx_http_voxanne_metrics_handler(ngx_http_request_t *r)
     b->last = ngx_sprintf(p, "# TYPE voxanne_realtime_early_dropped_total "
                              "counter\n"
                              "voxanne_realtime_early_dropped_total %uA\n"
+                             "# TYPE voxanne_realtime_recovered_errors_total "
+                             "counter\n"
+                             "voxanne_realtime_recovered_errors_total %uA\n"
                              "# TYPE voxanne_session_zone_bytes_used gauge\n"
                              "voxanne_session_zone_bytes_used %uz\n",
                           ctx->sh->counters[NGX_HTTP_VOXANNE_RT_DROPPED],
+                          ctx->sh->counters[NGX_HTTP_VOXANNE_RT_RECOVERED],
                           used);
 
     return ngx_http_voxanne_metrics_send(r, b, "text/plain; version=0.0.4");

@@ -62,6 +62,13 @@ static ngx_command_t  ngx_http_voxanne_commands[] = {
       0,
       NULL },
 
+    { ngx_string("voxanne_redact"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_voxanne_main_conf_t, redact_on),
+      NULL },
+
     { ngx_string("voxanne_health"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1,
       ngx_http_voxanne_health,
@@ -226,10 +233,12 @@ ngx_http_voxanne_create_main_conf(ngx_conf_t *cf)
      *     vmcf->calls = NULL;
      *     vmcf->calls_name = { 0, NULL };
      *     vmcf->store = NULL;
+     *     vmcf->redact = NULL;
      */
 
     vmcf->calls_size = NGX_CONF_UNSET_SIZE;
     vmcf->stream_timeout = NGX_CONF_UNSET;
+    vmcf->redact_on = NGX_CONF_UNSET;
 
     ngx_http_voxanne_db_create_conf(&vmcf->db);
 
@@ -279,6 +288,10 @@ ngx_http_voxanne_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_value(vmcf->stream_timeout, 30);
 
     ngx_http_voxanne_db_init_conf(&vmcf->db);
+
+    if (ngx_http_voxanne_store_init_conf(cf, vmcf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
 
     if (vmcf->tenants.nelts
         && ngx_http_voxanne_calls_zone(cf, vmcf) != NGX_OK)

@@ -18,6 +18,8 @@ typedef struct {
 
 static ngx_int_t ngx_http_voxanne_rt_msg_id(json_t *object, const char *name,
     const char *member, ngx_str_t *id);
+static ngx_uint_t ngx_http_voxanne_rt_msg_listed(ngx_str_t *s,
+    ngx_str_t *list);
 
 
 static ngx_http_voxanne_rt_type_t  ngx_http_voxanne_rt_types[] = {
@@ -39,6 +41,22 @@ static ngx_http_voxanne_rt_type_t  ngx_http_voxanne_rt_types[] = {
     { ngx_string("response.output_audio_transcript.done"),
       NGX_HTTP_VOXANNE_RT_AGENT_SAID },
     { ngx_null_string, NGX_HTTP_VOXANNE_RT_OTHER }
+};
+
+
+/* the errors that end the session (the header says why) */
+
+static ngx_str_t  ngx_http_voxanne_rt_fatal_types[] = {
+    ngx_string("authentication_error"),
+    ngx_string("permission_error"),
+    ngx_null_string
+};
+
+static ngx_str_t  ngx_http_voxanne_rt_fatal_codes[] = {
+    ngx_string("session_expired"),
+    ngx_string("invalid_api_key"),
+    ngx_string("insufficient_quota"),
+    ngx_null_string
 };
 
 
@@ -169,6 +187,10 @@ ngx_http_voxanne_rt_msg_parse(ngx_http_voxanne_rt_msg_t *msg, u_char *data,
                                              NGX_HTTP_VOXANNE_RT_TEXT_MAX);
         }
 
+        msg->fatal = ngx_http_voxanne_rt_msg_listed(&msg->error_type,
+                                            ngx_http_voxanne_rt_fatal_types)
+                     || ngx_http_voxanne_rt_msg_listed(&msg->error_code,
+                                            ngx_http_voxanne_rt_fatal_codes);
         return NGX_OK;
 
     default: /* SESSION, OTHER */
@@ -182,6 +204,21 @@ ngx_http_voxanne_rt_msg_free(ngx_http_voxanne_rt_msg_t *msg)
 {
     json_decref(msg->json);
     msg->json = NULL;
+}
+
+
+static ngx_uint_t
+ngx_http_voxanne_rt_msg_listed(ngx_str_t *s, ngx_str_t *list)
+{
+    for ( /* void */ ; list->len; list++) {
+        if (list->len == s->len
+            && ngx_strncmp(list->data, s->data, s->len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 

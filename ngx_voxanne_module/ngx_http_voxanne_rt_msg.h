@@ -24,7 +24,12 @@
  * base64, ids are letters, digits, "_", "-" and ".".  An error's type and code
  * are such tokens too; its message is free text of at most
  * NGX_HTTP_VOXANNE_RT_TEXT_MAX bytes, for the log, which must not print
- * it raw.  A turn's transcript is free text of at most
+ * it raw.  An error is fatal when it ends the session (the provider's
+ * session cap, "session_expired") or refuses the key (authentication,
+ * permission, quota); the others are about one client event (a truncate
+ * past the audio, a cancel with no response on) or a server error the
+ * session survives (the provider closes when it does not), and the call
+ * goes on.  A turn's transcript is free text of at most
  * NGX_HTTP_VOXANNE_RT_TURN_MAX bytes, never logged (what callers say is
  * theirs), and passed on only through jansson.
  */
@@ -64,6 +69,7 @@ typedef struct {
     ngx_str_t    error_code;    /* .event_id (of the client event at */
     ngx_str_t    error_message; /* fault) */
     ngx_str_t    error_event;
+    ngx_uint_t   fatal;         /* error: the session cannot go on */
     const char  *error;         /* why an event was refused */
     json_t      *json;
 } ngx_http_voxanne_rt_msg_t;

@@ -99,7 +99,6 @@ static void ngx_http_voxanne_store_unbatch(ngx_queue_t *writes,
 static json_t *ngx_http_voxanne_store_record(
     ngx_http_voxanne_store_write_t *w);
 static void ngx_http_voxanne_store_now(ngx_str_t *at);
-static ngx_uint_t ngx_http_voxanne_store_on(ngx_http_request_t *r);
 static void ngx_http_voxanne_store_done(ngx_http_voxanne_db_query_t *q,
     PGresult *res);
 static void ngx_http_voxanne_store_spool(ngx_http_voxanne_store_write_t *w);
@@ -110,6 +109,7 @@ static void ngx_http_voxanne_store_probed(ngx_http_voxanne_db_query_t *q,
     PGresult *res);
 static void ngx_http_voxanne_store_replay(ngx_http_voxanne_spool_t *sp,
     ngx_str_t *record, void *data);
+static void ngx_http_voxanne_store_redact_cleanup(void *data);
 
 
 static ngx_http_voxanne_store_statement_t  ngx_http_voxanne_statements[] = {
@@ -124,7 +124,15 @@ static ngx_http_voxanne_store_statement_t  ngx_http_voxanne_statements[] = {
 
     { ngx_string("turn"), "voxanne_record_turn",
       "SELECT voxanne_record_turn($1, $2, $3::int, $4, $5, "
-      "to_timestamp($6::float8))", 6 }
+      "to_timestamp($6::float8))", 6 },
+
+    { ngx_string("vapi_call"), "voxanne_record_vapi_call",
+      "SELECT voxanne_record_vapi_call($1, $2, $3::jsonb, "
+      "to_timestamp($4::float8))", 4 },
+
+    { ngx_string("vapi_report"), "voxanne_record_vapi_report",
+      "SELECT voxanne_record_vapi_report($1, $2, $3::jsonb, "
+      "to_timestamp($4::float8))", 4 }
 };
 
 
@@ -205,10 +213,34 @@ ngx_http_voxanne_store_turn(ngx_http_request_t *r,
     ngx_http_voxanne_tenant_t *t, ngx_str_t *call_sid, ngx_uint_t seq,
     char *role, ngx_str_t *text)
 {
-    u_char     at[NGX_TIME_T_LEN + 5], n[NGX_INT_T_LEN];
-    ngx_str_t  params[NGX_HTTP_VOXANNE_STORE_PARAMS];
+    u_char                        at[NGX_TIME_T_LEN + 5], n[NGX_INT_T_LEN];
+    u_char                       *buf;
+    ngx_str_t                     said;
+    ngx_http_voxanne_main_conf_t *vmcf;
+    ngx_str_t                     params[NGX_HTTP_VOXANNE_STORE_PARAMS];
 
     if (!ngx_http_voxanne_store_on(r)) {
+        return;
+    }
+
+    vmcf = ngx_http_get_module_main_conf(r, ngx_http_voxanne_module);
+
+    said = *text;
+
+    if (ngx_http_voxanne_store_redact(vmcf, &said, &buf, r->connection->log)
+        != NGX_OK)
+    {
+        /* never stored unredacted */
+
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "voxanne: store: turn %ui of call \"%V\" lost: no "
+                      "memory", seq, call_sid);
+
+        if (vmcf->calls) {
+            ngx_http_voxanne_calls_count(vmcf->calls,
+                                         NGX_HTTP_VOXANNE_STORE_LOST, 1);
+        }
+
         return;
     }
 
@@ -218,11 +250,120 @@ ngx_http_voxanne_store_turn(ngx_http_request_t *r,
     params[2].len = ngx_sprintf(n, "%ui", seq) - n;
     params[3].data = (u_char *) role;
     params[3].len = ngx_strlen(role);
-    params[4] = *text;
+    params[4] = said;
     params[5].data = at;
     ngx_http_voxanne_store_now(&params[5]);
 
     ngx_http_voxanne_store(r, NGX_HTTP_VOXANNE_STORE_TURN, params);
+
+    if (buf) {
+        ngx_free(buf);
+    }
+}
+
+
+/* a Vapi message's data (released here) for a vapi_call or vapi_report */
+
+void
+ngx_http_voxanne_store_vapi(ngx_http_request_t *r,
+    ngx_http_voxanne_tenant_t *t, ngx_uint_t statement, ngx_str_t *call_id,
+    json_t *data)
+{
+    char       *text;
+    u_char      at[NGX_TIME_T_LEN + 5];
+    ngx_str_t   params[NGX_HTTP_VOXANNE_STORE_PARAMS];
+
+    if (!ngx_http_voxanne_store_on(r)) {
+        json_decref(data);
+        return;
+    }
+
+    text = json_dumps(data, JSON_COMPACT);
+    json_decref(data);
+
+    if (text == NULL) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "voxanne: store: no data for Vapi call \"%V\"",
+                      call_id);
+        return;
+    }
+
+    params[0] = t->org_id;
+    params[1] = *call_id;
+    params[2].data = (u_char *) text;
+    params[2].len = ngx_strlen(text);
+    params[3].data = at;
+    ngx_http_voxanne_store_now(&params[3]);
+
+    ngx_http_voxanne_store(r, statement, params);
+
+    free(text);
+}
+
+
+/*
+ * text with its card and social security numbers redacted, in *buf, which
+ * the caller frees; *buf is NULL when there is nothing to redact (off, or
+ * empty), and text is left as it is.  NGX_ERROR: no memory.
+ */
+
+ngx_int_t
+ngx_http_voxanne_store_redact(ngx_http_voxanne_main_conf_t *vmcf,
+    ngx_str_t *text, u_char **buf, ngx_log_t *log)
+{
+    *buf = NULL;
+
+    if (vmcf->redact == NULL || text->len == 0) {
+        return NGX_OK;
+    }
+
+    /* the text, then room for the redaction's other pass */
+
+    *buf = ngx_alloc(2 * text->len, log);
+    if (*buf == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(*buf, text->data, text->len);
+
+    text->len = ngx_http_voxanne_redact(vmcf->redact, *buf, text->len,
+                                        *buf + text->len);
+    text->data = *buf;
+
+    return NGX_OK;
+}
+
+
+/* voxanne_redact: the patterns, compiled once for every worker */
+
+ngx_int_t
+ngx_http_voxanne_store_init_conf(ngx_conf_t *cf,
+    ngx_http_voxanne_main_conf_t *vmcf)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    ngx_conf_init_value(vmcf->redact_on, 1);
+
+    if (!vmcf->redact_on) {
+        return NGX_OK;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, sizeof(ngx_http_voxanne_redact_t));
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_voxanne_redact_init(cln->data) != NGX_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "voxanne_redact: PCRE2 cannot compile the "
+                           "patterns");
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_voxanne_store_redact_cleanup;
+    vmcf->redact = cln->data;
+
+    return NGX_OK;
 }
 
 
@@ -346,7 +487,7 @@ ngx_http_voxanne_store_exit_process(ngx_http_voxanne_main_conf_t *vmcf)
 
 /* whether writes are made at all: voxanne_db is configured */
 
-static ngx_uint_t
+ngx_uint_t
 ngx_http_voxanne_store_on(ngx_http_request_t *r)
 {
     ngx_http_voxanne_main_conf_t  *vmcf;
@@ -991,4 +1132,11 @@ ngx_http_voxanne_store_replay(ngx_http_voxanne_spool_t *sp,
     w->replay = 1;
 
     ngx_http_voxanne_store_send(w);
+}
+
+
+static void
+ngx_http_voxanne_store_redact_cleanup(void *data)
+{
+    ngx_http_voxanne_redact_free(data);
 }

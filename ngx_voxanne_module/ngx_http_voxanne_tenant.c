@@ -115,7 +115,7 @@ static ngx_http_voxanne_tenant_directive_t  ngx_http_voxanne_tenant_directives[]
     { ngx_string("greeting"), 1, 1, 0, ngx_http_voxanne_agent_greeting },
     { ngx_string("language"), 1, 1, 0, ngx_http_voxanne_agent_language },
     { ngx_string("vad"), 1, 3, 0, ngx_http_voxanne_agent_vad },
-    { ngx_string("tools"), 1, 3, 0, ngx_http_voxanne_agent_tools },
+    { ngx_string("tools"), 1, 16, 0, ngx_http_voxanne_agent_tools },
     { ngx_null_string, 0, 0, 0, NULL }
 };
 

@@ -958,9 +958,10 @@ ngx_http_voxanne_twilio_action(ngx_http_request_t *r,
 
 
 /*
- * The media stream closed: a normal end hangs up; a stream that failed
- * (broken, refused, silent) gets the tenant's fallback: a human, voicemail
- * or a hang-up.
+ * The media stream closed: a call the agent transferred dials the number
+ * its stream's worker recorded in the session table; a normal end hangs
+ * up; a stream that failed (broken, refused, silent) gets the tenant's
+ * fallback: a human, voicemail or a hang-up.
  */
 
 static ngx_int_t
@@ -968,24 +969,41 @@ ngx_http_voxanne_twilio_stream_ended(ngx_http_request_t *r,
     ngx_http_voxanne_twilio_ctx_t *ctx)
 {
     ngx_int_t                      rc;
+    ngx_str_t                      transfer;
     ngx_uint_t                     failed;
+    ngx_http_voxanne_action_t      dial;
     ngx_http_voxanne_main_conf_t  *vmcf;
+    u_char                         number[NGX_HTTP_VOXANNE_PARTY_MAX];
 
     vmcf = ngx_http_get_module_main_conf(r, ngx_http_voxanne_module);
 
     rc = ngx_http_voxanne_calls_end(vmcf->calls, &ctx->tenant->name,
                                     &ctx->call_sid, -1, &failed);
 
+    transfer.data = number;
+    transfer.len = ngx_http_voxanne_calls_transferred(vmcf->calls,
+                                                      &ctx->tenant->name,
+                                                      &ctx->call_sid, number);
+
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "voxanne: call %V tenant \"%V\": stream ended%s%s",
+                  "voxanne: call %V tenant \"%V\": stream ended%s%s%s",
                   &ctx->call_sid, &ctx->tenant->name,
                   rc == NGX_OK ? ", line released"
                   : (rc == NGX_DECLINED ? "" : ", call not in the table"),
-                  failed ? ", it failed: fallback" : "");
+                  failed ? ", it failed: fallback" : "",
+                  transfer.len ? ", transferred" : "");
 
     ngx_http_voxanne_store_event(r, ctx->tenant, &ctx->call_sid,
-                                 "stream-ended", "webhook", "{sb}", "failed",
-                                 (int) failed);
+                                 "stream-ended", "webhook", "{sbsb}",
+                                 "failed", (int) failed,
+                                 "transfer", (int) (transfer.len != 0));
+
+    if (transfer.len) {
+        dial.type = NGX_HTTP_VOXANNE_ACTION_DIAL;
+        dial.number = transfer;
+
+        return ngx_http_voxanne_twilio_action(r, ctx->tenant, &dial);
+    }
 
     if (failed) {
         return ngx_http_voxanne_twilio_action(r, ctx->tenant,

@@ -19,6 +19,13 @@
 
 
 #define NGX_HTTP_VOXANNE_VAPI_ID_MAX   128
+#define NGX_HTTP_VOXANNE_VAPI_CALL_MAX 64       /* calls.vapi_call_id */
+
+/*
+ * A report's text per write: a spool record must fit the spool's buffer
+ * even when every byte is escaped twice (7 bytes for a control character)
+ */
+#define NGX_HTTP_VOXANNE_VAPI_WRITE_TEXT  NGX_HTTP_VOXANNE_VAPI_TEXT_MAX
 #define NGX_HTTP_VOXANNE_VAPI_CLOSED   "We are closed right now. Please call " \
                                        "again during our opening hours."
 #define NGX_HTTP_VOXANNE_VAPI_NO_AGENT "Sorry, this number cannot take " \
@@ -26,8 +33,13 @@
 
 
 typedef struct {
-    ngx_http_voxanne_tenant_t    *tenant;
-    ngx_str_t                     call_id;
+    ngx_http_voxanne_tenant_t     *tenant;
+    ngx_str_t                      call_id;
+
+    /* tool-calls: a tool call for each of msg's calls, pending unanswered */
+    ngx_http_voxanne_vapi_msg_t   *msg;
+    ngx_http_voxanne_tool_call_t  *tools;
+    ngx_uint_t                     pending;
 } ngx_http_voxanne_vapi_ctx_t;
 
 
@@ -64,6 +76,15 @@ static ngx_int_t ngx_http_voxanne_vapi_assistant_request(
     ngx_http_request_t *r, ngx_http_voxanne_tenant_t *t);
 static ngx_int_t ngx_http_voxanne_vapi_tool_calls(ngx_http_request_t *r,
     ngx_http_voxanne_tenant_t *t, ngx_http_voxanne_vapi_msg_t *msg);
+static ngx_int_t ngx_http_voxanne_vapi_record(ngx_http_request_t *r,
+    ngx_http_voxanne_tenant_t *t, ngx_http_voxanne_vapi_msg_t *msg);
+static ngx_int_t ngx_http_voxanne_vapi_report(ngx_http_request_t *r,
+    ngx_http_voxanne_tenant_t *t, ngx_http_voxanne_vapi_msg_t *msg,
+    json_t *call);
+static ngx_int_t ngx_http_voxanne_vapi_set(json_t *data, const char *key,
+    ngx_str_t *value);
+static void ngx_http_voxanne_vapi_tool_done(ngx_http_voxanne_tool_call_t *tc);
+static ngx_int_t ngx_http_voxanne_vapi_results(ngx_http_request_t *r);
 static ngx_int_t ngx_http_voxanne_vapi_send(ngx_http_request_t *r,
     ngx_uint_t status, json_t *json);
 static void ngx_http_voxanne_vapi_count(ngx_http_request_t *r, ngx_int_t rc);
@@ -72,7 +93,7 @@ static void ngx_http_voxanne_vapi_call(ngx_http_request_t *r,
     ngx_http_voxanne_tenant_t **tenant, ngx_str_t **call_sid);
 static ngx_http_voxanne_vapi_t *ngx_http_voxanne_vapi_conf(ngx_conf_t *cf,
     ngx_http_voxanne_tenant_t *t);
-static ngx_int_t ngx_http_voxanne_vapi_id(ngx_str_t *id);
+static ngx_int_t ngx_http_voxanne_vapi_id(ngx_str_t *id, size_t max);
 static void ngx_http_voxanne_vapi_key_cleanup(void *data);
 
 
@@ -185,6 +206,11 @@ ngx_http_voxanne_vapi_body(ngx_http_request_t *r)
 
     rc = ngx_http_voxanne_vapi_process(r, msg);
 
+    if (rc == NGX_DONE) {
+        /* tools wait on the database: the last one to finish answers */
+        return;
+    }
+
     ngx_http_voxanne_vapi_count(r, rc);
 
     ngx_http_finalize_request(r, rc);
@@ -267,6 +293,18 @@ ngx_http_voxanne_vapi_process(ngx_http_request_t *r,
                       "status \"%V\", ended \"%V\"", &msg->type_name,
                       &t->name, &msg->call_id, &msg->status,
                       &msg->ended_reason);
+
+        rc = ngx_http_voxanne_vapi_record(r, t, msg);
+
+        if (rc == NGX_DECLINED) {
+            return ngx_http_voxanne_vapi_send(r, NGX_HTTP_BAD_REQUEST,
+                       json_pack("{ss}", "error", "invalid call id"));
+        }
+
+        if (rc != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
         break;
 
     default: /* NGX_HTTP_VOXANNE_VAPI_OTHER */
@@ -505,16 +543,22 @@ ngx_http_voxanne_vapi_assistant_request(ngx_http_request_t *r,
 }
 
 
-/* always 200, a result or an error for each call, in the calls' order */
+/*
+ * Always 200, a result or an error for each call, in the calls' order.
+ * The tools run at once; those that wait on the database hold the request
+ * (NGX_DONE: it is not finalized) until the last of them is done, even
+ * when the client has gone meanwhile: their pools are the request's.
+ */
 
 static ngx_int_t
 ngx_http_voxanne_vapi_tool_calls(ngx_http_request_t *r,
     ngx_http_voxanne_tenant_t *t, ngx_http_voxanne_vapi_msg_t *msg)
 {
-    json_t                        *results, *item;
+    ngx_int_t                      rc;
     ngx_uint_t                     i;
+    ngx_http_voxanne_vapi_ctx_t   *ctx;
     ngx_http_voxanne_vapi_call_t  *call;
-    ngx_http_voxanne_tool_call_t   tc;
+    ngx_http_voxanne_tool_call_t  *tc;
 
     if (msg->error) {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
@@ -529,32 +573,106 @@ ngx_http_voxanne_vapi_tool_calls(ngx_http_request_t *r,
                       NGX_HTTP_VOXANNE_VAPI_CALLS);
     }
 
-    results = json_array();
+    ctx = ngx_http_get_module_ctx(r, ngx_http_voxanne_module);
+
+    ctx->msg = msg;
+    ctx->tools = ngx_pcalloc(r->pool, msg->ncalls
+                                      * sizeof(ngx_http_voxanne_tool_call_t));
+    if (ctx->tools == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     for (i = 0; i < msg->ncalls; i++) {
         call = &msg->calls[i];
+
+        if (call->error) {
+            continue;
+        }
+
+        tc = &ctx->tools[i];
+
+        tc->tenant = t;
+        tc->name = call->name;
+        tc->arguments = call->arguments;
+        tc->channel = NGX_HTTP_VOXANNE_TOOL_VAPI;
+        tc->call_id = msg->call_id;
+        tc->caller = msg->customer;
+        tc->tool_call_id = call->id;
+        tc->pool = r->pool;
+        tc->log = r->connection->log;
+        tc->done = ngx_http_voxanne_vapi_tool_done;
+        tc->data = r;
+
+        rc = ngx_http_voxanne_tool_run(tc);
+
+        if (rc == NGX_AGAIN) {
+            ctx->pending++;
+            continue;
+        }
+
+        if (rc != NGX_OK) {
+            ngx_str_set(&tc->result, "The tool failed.");
+            tc->failed = 1;
+        }
+    }
+
+    if (ctx->pending) {
+        return NGX_DONE;
+    }
+
+    return ngx_http_voxanne_vapi_results(r);
+}
+
+
+static void
+ngx_http_voxanne_vapi_tool_done(ngx_http_voxanne_tool_call_t *tc)
+{
+    ngx_int_t                     rc;
+    ngx_connection_t             *c;
+    ngx_http_request_t           *r;
+    ngx_http_voxanne_vapi_ctx_t  *ctx;
+
+    r = tc->data;
+    c = r->connection;
+    ctx = ngx_http_get_module_ctx(r, ngx_http_voxanne_module);
+
+    if (--ctx->pending) {
+        return;
+    }
+
+    rc = ngx_http_voxanne_vapi_results(r);
+
+    ngx_http_voxanne_vapi_count(r, rc);
+    ngx_http_finalize_request(r, rc);
+    ngx_http_run_posted_requests(c);
+}
+
+
+static ngx_int_t
+ngx_http_voxanne_vapi_results(ngx_http_request_t *r)
+{
+    json_t                        *results, *item;
+    ngx_uint_t                     i;
+    ngx_http_voxanne_vapi_ctx_t   *ctx;
+    ngx_http_voxanne_vapi_call_t  *call;
+    ngx_http_voxanne_tool_call_t  *tc;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_voxanne_module);
+
+    results = json_array();
+
+    for (i = 0; i < ctx->msg->ncalls; i++) {
+        call = &ctx->msg->calls[i];
+        tc = &ctx->tools[i];
 
         if (call->error) {
             item = json_pack("{ss%ss}", "toolCallId", call->id.data,
                              call->id.len, "error", call->error);
 
         } else {
-            ngx_memzero(&tc, sizeof(ngx_http_voxanne_tool_call_t));
-
-            tc.tenant = t;
-            tc.name = call->name;
-            tc.arguments = call->arguments;
-            tc.pool = r->pool;
-            tc.log = r->connection->log;
-
-            if (ngx_http_voxanne_tool_run(&tc) != NGX_OK) {
-                json_decref(results);
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
-
             item = json_pack("{ss%ss%}", "toolCallId", call->id.data,
-                             call->id.len, tc.failed ? "error" : "result",
-                             tc.result.data, tc.result.len);
+                             call->id.len, tc->failed ? "error" : "result",
+                             tc->result.data, tc->result.len);
         }
 
         if (json_array_append_new(results, item) != 0) {
@@ -565,6 +683,280 @@ ngx_http_voxanne_vapi_tool_calls(ngx_http_request_t *r,
 
     return ngx_http_voxanne_vapi_send(r, NGX_HTTP_OK,
                                       json_pack("{so}", "results", results));
+}
+
+
+/*
+ * A status update or an end-of-call report of a phone call, through the
+ * store: NGX_OK (written, or nothing to write), NGX_DECLINED (a call id
+ * the database would refuse), NGX_ERROR.  A message without a call id, or
+ * of a web call (no numbers, no phone call), is not recorded.
+ */
+
+static ngx_int_t
+ngx_http_voxanne_vapi_record(ngx_http_request_t *r,
+    ngx_http_voxanne_tenant_t *t, ngx_http_voxanne_vapi_msg_t *msg)
+{
+    json_t     *data;
+    ngx_str_t  *from, *to;
+    ngx_uint_t  outbound;
+
+    if (msg->call_id.len == 0) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "voxanne: vapi %V: tenant \"%V\": no call id, not "
+                      "recorded", &msg->type_name, &t->name);
+        return NGX_OK;
+    }
+
+    if (ngx_http_voxanne_vapi_id(&msg->call_id, NGX_HTTP_VOXANNE_VAPI_CALL_MAX)
+        != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "voxanne: vapi %V: tenant \"%V\": invalid call id",
+                      &msg->type_name, &t->name);
+        return NGX_DECLINED;
+    }
+
+    if ((msg->call_type.len == 7
+         && ngx_strncmp(msg->call_type.data, "webCall", 7) == 0)
+        || (msg->call_type.len == 18
+            && ngx_strncmp(msg->call_type.data, "vapi.websocketCall", 18)
+               == 0)
+        || !ngx_http_voxanne_store_on(r))
+    {
+        return NGX_OK;
+    }
+
+    outbound = (msg->call_type.len == 17
+                && ngx_strncmp(msg->call_type.data, "outboundPhoneCall", 17)
+                   == 0);
+
+    /* the customer calls our number, or our number calls the customer */
+
+    from = outbound ? &msg->number : &msg->customer;
+    to = outbound ? &msg->customer : &msg->number;
+
+    data = json_object();
+
+    if (data == NULL
+        || ngx_http_voxanne_vapi_set(data, "from", from) != NGX_OK
+        || ngx_http_voxanne_vapi_set(data, "to", to) != NGX_OK
+        || ngx_http_voxanne_vapi_set(data, "sid", &msg->provider_id) != NGX_OK
+        || ngx_http_voxanne_vapi_set(data, "ended_reason", &msg->ended_reason)
+           != NGX_OK
+        || (outbound
+            && json_object_set_new(data, "direction", json_string("outbound"))
+               != 0))
+    {
+        goto failed;
+    }
+
+    if (msg->type == NGX_HTTP_VOXANNE_VAPI_END_OF_CALL_REPORT) {
+        if (ngx_http_voxanne_vapi_report(r, t, msg, data) != NGX_OK) {
+            goto failed;
+        }
+
+        json_decref(data);
+        return NGX_OK;
+    }
+
+    if (ngx_http_voxanne_vapi_set(data, "status", &msg->status) != NGX_OK) {
+        goto failed;
+    }
+
+    /* a forwarding call is transferred: a transfer event */
+
+    if (msg->status.len == 10
+        && ngx_strncmp(msg->status.data, "forwarding", 10) == 0
+        && msg->destination.len
+        && (ngx_http_voxanne_vapi_set(data, "transfer_to", &msg->destination)
+            != NGX_OK
+            || ngx_http_voxanne_vapi_set(data, "transfer_reason",
+                                         &msg->destination_reason)
+               != NGX_OK))
+    {
+        goto failed;
+    }
+
+    ngx_http_voxanne_store_vapi(r, t, NGX_HTTP_VOXANNE_STORE_VAPI_CALL,
+                                &msg->call_id, data);
+    return NGX_OK;
+
+failed:
+
+    json_decref(data);
+    return NGX_ERROR;
+}
+
+
+/*
+ * What an end-of-call report adds to the call's fields: its texts
+ * redacted, its turns in writes of at most NGX_HTTP_VOXANNE_VAPI_WRITE_TEXT
+ * bytes of text, each naming the seq of its first turn, the first with the
+ * report's other fields.
+ */
+
+static ngx_int_t
+ngx_http_voxanne_vapi_report(ngx_http_request_t *r,
+    ngx_http_voxanne_tenant_t *t, ngx_http_voxanne_vapi_msg_t *msg,
+    json_t *call)
+{
+    size_t                         size;
+    u_char                        *buf;
+    json_t                        *data, *turns, *item;
+    ngx_int_t                      rc;
+    ngx_str_t                      text;
+    ngx_uint_t                     i;
+    const char                    *role;
+    ngx_http_voxanne_vapi_turn_t  *turn;
+    ngx_http_voxanne_main_conf_t  *vmcf;
+
+    vmcf = ngx_http_get_module_main_conf(r, ngx_http_voxanne_module);
+
+    if (msg->turns_ignored) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "voxanne: vapi end-of-call-report: call \"%V\": %ui "
+                      "turns over %d or %d bytes left out", &msg->call_id,
+                      msg->turns_ignored, NGX_HTTP_VOXANNE_VAPI_TURNS,
+                      NGX_HTTP_VOXANNE_VAPI_TEXT_MAX);
+    }
+
+    if (ngx_http_voxanne_vapi_set(call, "started_at", &msg->started_at)
+        != NGX_OK
+        || ngx_http_voxanne_vapi_set(call, "ended_at", &msg->ended_at)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    data = json_copy(call);
+
+    if (data == NULL
+        || ngx_http_voxanne_vapi_set(data, "recording_url",
+                                     &msg->recording_url)
+           != NGX_OK
+        || (msg->cost >= 0
+            && json_object_set_new(data, "cost", json_real(msg->cost)) != 0)
+        || (msg->duration >= 0
+            && json_object_set_new(data, "duration",
+                                   json_real(msg->duration))
+               != 0))
+    {
+        goto failed;
+    }
+
+    text = msg->summary;
+
+    if (ngx_http_voxanne_store_redact(vmcf, &text, &buf, r->connection->log)
+        != NGX_OK)
+    {
+        goto failed;
+    }
+
+    rc = ngx_http_voxanne_vapi_set(data, "summary", &text);
+
+    if (buf) {
+        ngx_free(buf);
+    }
+
+    if (rc != NGX_OK) {
+        goto failed;
+    }
+
+    size = text.len;
+    turns = NULL;
+
+    for (i = 0; i < msg->nturns; i++) {
+        turn = &msg->turns[i];
+
+        /* the next write: the call's fields and the seq of its first turn */
+
+        if (turns && size + turn->text.len > NGX_HTTP_VOXANNE_VAPI_WRITE_TEXT)
+        {
+            ngx_http_voxanne_store_vapi(r, t,
+                                        NGX_HTTP_VOXANNE_STORE_VAPI_REPORT,
+                                        &msg->call_id, data);
+
+            turns = NULL;
+            size = 0;
+
+            data = json_copy(call);
+
+            if (data == NULL
+                || json_object_set_new(data, "first_seq",
+                                       json_integer((json_int_t) i))
+                   != 0)
+            {
+                goto failed;
+            }
+        }
+
+        if (turns == NULL) {
+            turns = json_array();
+
+            if (json_object_set_new(data, "turns", turns) != 0) {
+                goto failed;
+            }
+        }
+
+        text = turn->text;
+
+        if (ngx_http_voxanne_store_redact(vmcf, &text, &buf,
+                                          r->connection->log)
+            != NGX_OK)
+        {
+            goto failed;
+        }
+
+        role = (turn->role == NGX_HTTP_VOXANNE_VAPI_CALLER) ? "caller"
+                                                              : "agent";
+
+        item = (turn->at > 0)
+               ? json_pack("{ssss%sf}", "role", role, "text", text.data,
+                           text.len, "at", turn->at)
+               : json_pack("{ssss%}", "role", role, "text", text.data,
+                           text.len);
+
+        if (buf) {
+            ngx_free(buf);
+        }
+
+        if (item == NULL || json_array_append_new(turns, item) != 0) {
+            goto failed;
+        }
+
+        size += text.len;
+    }
+
+    ngx_http_voxanne_store_vapi(r, t, NGX_HTTP_VOXANNE_STORE_VAPI_REPORT,
+                                &msg->call_id, data);
+
+    return NGX_OK;
+
+failed:
+
+    json_decref(data);
+    return NGX_ERROR;
+}
+
+
+/* data's key set to value, unless it is empty */
+
+static ngx_int_t
+ngx_http_voxanne_vapi_set(json_t *data, const char *key, ngx_str_t *value)
+{
+    if (value->len == 0) {
+        return NGX_OK;
+    }
+
+    if (json_object_set_new(data, key,
+                            json_stringn((char *) value->data, value->len))
+        != 0)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 
@@ -938,7 +1330,9 @@ ngx_http_voxanne_vapi_assistant(ngx_conf_t *cf, ngx_http_voxanne_tenant_t *t,
         return NGX_CONF_ERROR;
     }
 
-    if (ngx_http_voxanne_vapi_id(&value[0]) != NGX_OK) {
+    if (ngx_http_voxanne_vapi_id(&value[0], NGX_HTTP_VOXANNE_VAPI_ID_MAX)
+        != NGX_OK)
+    {
         goto invalid;
     }
 
@@ -955,7 +1349,9 @@ ngx_http_voxanne_vapi_assistant(ngx_conf_t *cf, ngx_http_voxanne_tenant_t *t,
         id.data = value[1].data + 12;
         id.len = value[1].len - 12;
 
-        if (ngx_http_voxanne_vapi_id(&id) != NGX_OK) {
+        if (ngx_http_voxanne_vapi_id(&id, NGX_HTTP_VOXANNE_VAPI_ID_MAX)
+            != NGX_OK)
+        {
             value = &value[1];
             goto invalid;
         }
@@ -986,14 +1382,14 @@ ngx_http_voxanne_vapi_conf(ngx_conf_t *cf, ngx_http_voxanne_tenant_t *t)
 }
 
 
-/* an assistant id: a UUID, or a name of [A-Za-z0-9_-] */
+/* an assistant or call id: a UUID, or a name of [A-Za-z0-9_-] */
 
 static ngx_int_t
-ngx_http_voxanne_vapi_id(ngx_str_t *id)
+ngx_http_voxanne_vapi_id(ngx_str_t *id, size_t max)
 {
     size_t  i;
 
-    if (id->len == 0 || id->len > NGX_HTTP_VOXANNE_VAPI_ID_MAX) {
+    if (id->len == 0 || id->len > max) {
         return NGX_DECLINED;
     }
 

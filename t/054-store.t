@@ -1,10 +1,9 @@
 use Test::Nginx::Socket 'no_plan';
-use IO::Select;
-use IO::Socket::INET;
-use POSIX ();
 use Time::HiRes qw(sleep time);
 use Voxanne::Test::Pg;
-use Voxanne::Test::Http qw(http http_start http_wait http_metric);
+use Voxanne::Test::PgProxy;
+use Voxanne::Test::Store qw(metric spool_files);
+use Voxanne::Test::Http qw(http http_start http_wait);
 use Voxanne::Test::Twilio qw(twilio_request);
 use Voxanne::Test::WebSocket;
 use Voxanne::Test::Media qw($SID $MZ connected start say stop);
@@ -46,42 +45,12 @@ sub turns {
                    '0,1,2', 'numbered in the order they completed');
 }
 
-# the proxy: 127.0.0.1:$port -> PostgreSQL, a process per connection
-our $proxy_port = Test::Nginx::Socket::free_port();
-my $proxy;
+# the proxy nginx connects through: PostgreSQL can be taken away
+our $proxy = Voxanne::Test::PgProxy->new($pg, $role);
+our $proxy_port = $proxy->port;
 
-sub proxy_up {
-    my $listener = IO::Socket::INET->new(LocalAddr => "127.0.0.1:$proxy_port", Listen => 64,
-                                         ReuseAddr => 1) or die "proxy: listen: $!";
-    $proxy = fork // die "fork: $!";
-    if ($proxy) { close $listener; return }
-    POSIX::setpgid(0, 0);
-    $SIG{CHLD} = 'IGNORE';
-    while (my $c = $listener->accept) {
-        next if fork;
-        close $listener;
-        my $s = IO::Socket::INET->new(PeerAddr => $pg->host, PeerPort => $pg->port) or POSIX::_exit(1);
-        my $sel = IO::Select->new($c, $s);
-        while (my @ready = $sel->can_read) {
-            for my $from (@ready) {
-                my $n = sysread $from, my $buf, 65536;
-                POSIX::_exit(0) unless $n;
-                syswrite $from == $c ? $s : $c, $buf;
-            }
-        }
-        POSIX::_exit(0);
-    }
-    POSIX::_exit(0);
-}
-
-# the listener and every connection through it (its process group) go away
-sub proxy_down {
-    return unless $proxy;
-    kill 'TERM', -$proxy;
-    waitpid $proxy, 0;
-    undef $proxy;
-    $pg->psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '$role'");
-}
+sub proxy_up { $proxy->up }
+sub proxy_down { $proxy->down }
 
 END { proxy_down() if $$ == $owner }
 
@@ -108,7 +77,8 @@ sub status {
                    From => '+14155550123', To => '+15550100001', SequenceNumber => $seq, @more);
 }
 
-sub eventually { $pg->eventually(@_) }
+# waits until $sql gives $want (or 10 s), then compares
+sub eventually { Voxanne::Test::Store::eventually($pg, @_) }
 
 sub calls_of {
     my (@n) = @_;
@@ -121,13 +91,6 @@ sub events_of {
     return "SELECT count(*) FROM call_events e JOIN calls c ON c.id = e.call_id"
            . " WHERE c.call_sid IN (" . join(',', map { "'" . sid($_) . "'" } @n) . ")";
 }
-
-sub spool_files {
-    my ($ctx) = @_;
-    return scalar(() = glob(Test::Nginx::Socket::server_root() . '/conf/spool/*.spool'));
-}
-
-sub metric { http_metric($_[0], qq{voxanne_store_writes_total{result="$_[1]"}}) }
 
 # the webhooks of one call, in order, land as one row and its events
 sub one_call {

@@ -3,7 +3,7 @@ use IO::Socket::INET;
 use Socket qw(IPPROTO_TCP TCP_NODELAY);
 use Time::HiRes qw(sleep time);
 use Voxanne::Test::Pg;
-use Voxanne::Test::Http qw(http_metric);
+use Voxanne::Test::Store qw(metric);
 use Voxanne::Test::Twilio qw(twilio_request);
 
 # Batches of the call path's writes (ngx_http_voxanne_store.c): the writes
@@ -89,9 +89,7 @@ sub one_pass {
     return @codes;
 }
 
-sub eventually { $pg->eventually(@_) }
-
-sub metric { http_metric($_[0], qq{voxanne_store_writes_total{result="$_[1]"}}) }
+sub eventually { Voxanne::Test::Store::eventually($pg, @_) }
 
 sub wait_metric {
     my ($port, $result, $want) = @_;

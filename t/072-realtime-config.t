@@ -166,12 +166,12 @@ invalid vad parameter "silence=11s" in tenant "clinic-a"
 
 
 === TEST 15: an unknown tool
---- http_config eval: ::tenant(tools => 'get_current_time book_appointment')
+--- http_config eval: ::tenant(tools => 'get_current_time book_a_table')
 --- user_files eval: $::files
 --- config eval: ::location('')
 --- must_die
 --- error_log
-unknown tool "book_appointment" in tenant "clinic-a"
+unknown tool "book_a_table" in tenant "clinic-a"
 
 
 

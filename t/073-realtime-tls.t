@@ -78,9 +78,18 @@ _EOC_
 sub trusting { "        voxanne_realtime_ssl_trusted_certificate $::Tls/$_[0].pem;\n" }
 sub resolver { "        resolver 127.0.0.1:$::dns_port ipv6=off;\n        resolver_timeout 2s;\n" }
 
-our $bridged = [ ::connected(), ::start(),
-                 { expect => { json => { event => 'mark', streamSid => $::MZ, mark => { name => '1:40' } } } },
-                 ::stop() ];
+# a bridged call; the TLS hello's server name the mock saw (SNI), checked
+sub bridged {
+    my ($mock, $sni) = @_;
+    return [ ::connected(), ::start(),
+             { expect => { json => { event => 'mark', streamSid => $::MZ, mark => { name => '1:40' } } } },
+             { run => sub {
+                   my ($upgrade) = $mock->conn_log(dir => 'upgrade', status => 101);
+                   die "SNI: " . ($upgrade->{sni} // 'none') . ", not " . ($sni // 'none')
+                       unless ($upgrade->{sni} // '') eq ($sni // '');
+               } },
+             ::stop() ];
+}
 
 our $failed = [ ::connected(), ::start(), { expect => { close => 1011 } } ];
 
@@ -88,12 +97,12 @@ run_tests();
 
 __DATA__
 
-=== TEST 1: wss:// to an IP address, its certificate trusted: the call is bridged
+=== TEST 1: wss:// to an IP address, its certificate trusted: the call is bridged, no SNI (RFC 6066 has no IP addresses there)
 --- http_config eval: ::tenant()
 --- user_files eval: $::files
 --- config eval: ::locations($::mock->url(tls => 1), ::trusting('ca'))
 --- media eval: {}
---- ws_send eval: $::bridged
+--- ws_send eval: ::bridged($::mock, undef)
 --- ws_close_code: 1000
 --- ws_skip_unmatched
 --- error_log eval
@@ -115,14 +124,14 @@ __DATA__
 
 
 
-=== TEST 3: wss:// to a name, resolved by the location's resolver, the certificate checked for that name: the call is bridged
+=== TEST 3: wss:// to a name, resolved by the location's resolver, the certificate checked for that name, the name sent as SNI: the call is bridged
 --- http_config eval: ::tenant()
 --- user_files eval: $::files
 --- config eval
 ::locations('wss://realtime.test:' . $::mock->port . '/v1/realtime?model=gpt-realtime',
             ::trusting('ca') . ::resolver())
 --- media eval: {}
---- ws_send eval: $::bridged
+--- ws_send eval: ::bridged($::mock, 'realtime.test')
 --- ws_close_code: 1000
 --- ws_skip_unmatched
 --- error_log eval
@@ -175,7 +184,7 @@ __DATA__
 --- config eval
 ::locations('ws://realtime.test:' . $::plain->port . '/v1/realtime?model=gpt-realtime', ::resolver())
 --- media eval: {}
---- ws_send eval: $::bridged
+--- ws_send eval: ::bridged($::plain, undef)
 --- ws_close_code: 1000
 --- ws_skip_unmatched
 --- no_error_log

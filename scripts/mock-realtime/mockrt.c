@@ -109,8 +109,10 @@ static const char  mockrt_usage[] =
 "  --delay-accept DURATION  hand a connection to the server this late\n"
 "  --drop-after DURATION    end the TCP connection, no close frame\n"
 "  --error-after DURATION   send a server_error event\n"
+"  --error-code CODE        ... an invalid_request_error with this code\n"
 "  --close-after DURATION   close with --close-code (default 1011)\n"
 "  --session-cap DURATION   the session limit: session_expired, close 1001\n"
+"  --mute-after DURATION    stop reading the connection (pings unanswered)\n"
 "  --fault-first N       faults for the first N connections only\n"
 "\n"
 "  --log FILE            a JSON line for every event in and out\n"
@@ -267,8 +269,8 @@ mockrt_options(mockrt_t *mock, int argc, char **argv)
         MOCKRT_OPT_BURST, MOCKRT_OPT_ECHO, MOCKRT_OPT_VAD_THRESHOLD,
         MOCKRT_OPT_VAD_START, MOCKRT_OPT_MAX_MESSAGE, MOCKRT_OPT_REFUSE,
         MOCKRT_OPT_DELAY_ACCEPT, MOCKRT_OPT_DROP_AFTER,
-        MOCKRT_OPT_ERROR_AFTER, MOCKRT_OPT_CLOSE_AFTER,
-        MOCKRT_OPT_CLOSE_CODE, MOCKRT_OPT_SESSION_CAP,
+        MOCKRT_OPT_ERROR_AFTER, MOCKRT_OPT_ERROR_CODE, MOCKRT_OPT_CLOSE_AFTER,
+        MOCKRT_OPT_CLOSE_CODE, MOCKRT_OPT_SESSION_CAP, MOCKRT_OPT_MUTE_AFTER,
         MOCKRT_OPT_FAULT_FIRST, MOCKRT_OPT_LOG, MOCKRT_OPT_VERBOSE,
         MOCKRT_OPT_HELP
     };
@@ -302,9 +304,11 @@ mockrt_options(mockrt_t *mock, int argc, char **argv)
         { "delay-accept", required_argument, NULL, MOCKRT_OPT_DELAY_ACCEPT },
         { "drop-after", required_argument, NULL, MOCKRT_OPT_DROP_AFTER },
         { "error-after", required_argument, NULL, MOCKRT_OPT_ERROR_AFTER },
+        { "error-code", required_argument, NULL, MOCKRT_OPT_ERROR_CODE },
         { "close-after", required_argument, NULL, MOCKRT_OPT_CLOSE_AFTER },
         { "close-code", required_argument, NULL, MOCKRT_OPT_CLOSE_CODE },
         { "session-cap", required_argument, NULL, MOCKRT_OPT_SESSION_CAP },
+        { "mute-after", required_argument, NULL, MOCKRT_OPT_MUTE_AFTER },
         { "fault-first", required_argument, NULL, MOCKRT_OPT_FAULT_FIRST },
         { "log", required_argument, NULL, MOCKRT_OPT_LOG },
         { "verbose", no_argument, NULL, MOCKRT_OPT_VERBOSE },
@@ -501,6 +505,19 @@ mockrt_options(mockrt_t *mock, int argc, char **argv)
             ms = &mock->error_after_ms;
             break;
 
+        case MOCKRT_OPT_ERROR_CODE:
+            if (optarg[0] == '\0'
+                || strspn(optarg, "abcdefghijklmnopqrstuvwxyz_")
+                   != strlen(optarg))
+            {
+                fprintf(stderr, "mock-realtime: --error-code is a code "
+                        "such as session_expired\n");
+                return -1;
+            }
+
+            mock->error_code = optarg;
+            break;
+
         case MOCKRT_OPT_CLOSE_AFTER:
             ms = &mock->close_after_ms;
             break;
@@ -520,6 +537,10 @@ mockrt_options(mockrt_t *mock, int argc, char **argv)
 
         case MOCKRT_OPT_SESSION_CAP:
             ms = &mock->session_cap_ms;
+            break;
+
+        case MOCKRT_OPT_MUTE_AFTER:
+            ms = &mock->mute_after_ms;
             break;
 
         case MOCKRT_OPT_FAULT_FIRST:

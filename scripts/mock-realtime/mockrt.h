@@ -174,6 +174,7 @@ struct mockrt_session_s {
     lws_sorted_usec_list_t     sul_error;
     lws_sorted_usec_list_t     sul_close;
     lws_sorted_usec_list_t     sul_cap;
+    lws_sorted_usec_list_t     sul_mute;
 
     int                        close_code;         /* ours, when closing */
     char                       close_reason[124];
@@ -224,9 +225,11 @@ struct mockrt_s {
     unsigned                   delay_accept_ms;
     unsigned                   drop_after_ms;
     unsigned                   error_after_ms;
+    const char                *error_code;         /* NULL: server_error */
     unsigned                   close_after_ms;
     int                        close_code;
     unsigned                   session_cap_ms;
+    unsigned                   mute_after_ms;
     unsigned                   fault_first;        /* 0: every session */
     int                        log_fd;
     unsigned                   echo:1;

@@ -41,6 +41,7 @@ static void mockrt_fault_drop(lws_sorted_usec_list_t *sul);
 static void mockrt_fault_error(lws_sorted_usec_list_t *sul);
 static void mockrt_fault_close(lws_sorted_usec_list_t *sul);
 static void mockrt_fault_cap(lws_sorted_usec_list_t *sul);
+static void mockrt_fault_mute(lws_sorted_usec_list_t *sul);
 static int mockrt_same(const char *a, const char *b, size_t len);
 static const char *mockrt_ws_reason(int status);
 
@@ -281,9 +282,10 @@ mockrt_ws_reason(int status)
 static void
 mockrt_ws_established(mockrt_t *mock, mockrt_session_t *s, struct lws *wsi)
 {
+    SSL         *ssl;
     char         buf[160], model[128];
     json_t      *fields;
-    const char  *arg;
+    const char  *arg, *sni;
 
     memset(s, 0, sizeof(mockrt_session_t));
 
@@ -300,8 +302,13 @@ mockrt_ws_established(mockrt_t *mock, mockrt_session_t *s, struct lws *wsi)
     snprintf(model, sizeof(model), "%s",
              (arg && arg[0] != '\0') ? arg : mock->model);
 
-    fields = json_pack("{s:i, s:s, s:b}", "status", 101, "model", model,
-                       "tls", lws_is_ssl(wsi));
+    /* the name the client asked for in its TLS hello (SNI), or null */
+
+    ssl = lws_is_ssl(wsi) ? (SSL *) lws_get_ssl(wsi) : NULL;
+    sni = ssl ? SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name) : NULL;
+
+    fields = json_pack("{s:i, s:s, s:b, s:s?}", "status", 101, "model", model,
+                       "tls", lws_is_ssl(wsi), "sni", sni);
     mockrt_log(mock, s->number, "upgrade", fields);
     json_decref(fields);
 
@@ -326,6 +333,8 @@ mockrt_ws_established(mockrt_t *mock, mockrt_session_t *s, struct lws *wsi)
                        mock->close_after_ms);
     mockrt_ws_schedule(s, &s->sul_cap, mockrt_fault_cap,
                        mock->session_cap_ms);
+    mockrt_ws_schedule(s, &s->sul_mute, mockrt_fault_mute,
+                       mock->mute_after_ms);
 }
 
 
@@ -479,6 +488,7 @@ mockrt_ws_closed(mockrt_session_t *s)
     lws_sul_cancel(&s->sul_error);
     lws_sul_cancel(&s->sul_close);
     lws_sul_cancel(&s->sul_cap);
+    lws_sul_cancel(&s->sul_mute);
 
     mockrt_session_free(s);
 
@@ -683,6 +693,12 @@ mockrt_fault_error(lws_sorted_usec_list_t *sul)
 
     s = lws_container_of(sul, mockrt_session_t, sul_error);
 
+    if (s->mock->error_code) {
+        mockrt_error(s, "invalid_request_error", s->mock->error_code, NULL,
+                     NULL, "mock-realtime --error-after");
+        return;
+    }
+
     mockrt_error(s, "server_error", NULL, NULL, NULL,
                  "The server had an error while processing your request. "
                  "Sorry about that!");
@@ -697,6 +713,23 @@ mockrt_fault_close(lws_sorted_usec_list_t *sul)
     s = lws_container_of(sul, mockrt_session_t, sul_close);
 
     mockrt_close(s, s->mock->close_code, "mock-realtime --close-after");
+}
+
+
+/*
+ * A server that hangs: the connection is no longer read, so a ping is
+ * never answered (libwebsockets answers pings while it reads)
+ */
+
+static void
+mockrt_fault_mute(lws_sorted_usec_list_t *sul)
+{
+    mockrt_session_t  *s;
+
+    s = lws_container_of(sul, mockrt_session_t, sul_mute);
+
+    mockrt_log(s->mock, s->number, "mute", NULL);
+    lws_rx_flow_control(s->wsi, 0);
 }
 
 

@@ -6,7 +6,9 @@
  * NGX_OK or NGX_DECLINED with a reason, and what it accepts holds: a known
  * type, strings within their caps, at most the cap of tool calls, each
  * with an id, and either an error or a tool name of [A-Za-z0-9_-] with
- * arguments that are a JSON object.  Freeing leaves nothing behind.
+ * arguments that are a JSON object; a report's turns within their caps,
+ * each with a role and some text, its numbers in range.  Freeing leaves
+ * nothing behind.
  */
 
 
@@ -58,8 +60,33 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_vapi_printable(&msg.call_id);
         fuzz_vapi_printable(&msg.status);
         fuzz_vapi_printable(&msg.ended_reason);
+        fuzz_vapi_printable(&msg.call_type);
+        fuzz_vapi_printable(&msg.destination);
+        fuzz_vapi_printable(&msg.destination_reason);
+        fuzz_vapi_printable(&msg.started_at);
+        fuzz_vapi_printable(&msg.recording_url);
         fuzz_assert(msg.ncalls == 0
                     || msg.type == NGX_HTTP_VOXANNE_VAPI_TOOL_CALLS);
+
+        fuzz_assert(msg.destination.len <= 256
+                    && msg.destination_reason.len <= 200
+                    && msg.started_at.len <= 64 && msg.ended_at.len <= 64
+                    && msg.recording_url.len <= 2048
+                    && msg.summary.len <= NGX_HTTP_VOXANNE_VAPI_TEXT_MAX);
+        fuzz_assert(msg.cost == -1 || (msg.cost >= 0 && msg.cost <= 1e6));
+        fuzz_assert(msg.duration == -1
+                    || (msg.duration >= 0 && msg.duration <= 1e7));
+        fuzz_assert(msg.nturns <= NGX_HTTP_VOXANNE_VAPI_TURNS);
+        fuzz_assert((msg.nturns == 0 && msg.turns_ignored == 0)
+                    || msg.type == NGX_HTTP_VOXANNE_VAPI_END_OF_CALL_REPORT);
+
+        for (i = 0; i < msg.nturns; i++) {
+            fuzz_assert(msg.turns[i].role <= NGX_HTTP_VOXANNE_VAPI_AGENT);
+            fuzz_assert(msg.turns[i].text.len > 0
+                        && msg.turns[i].text.len
+                           <= NGX_HTTP_VOXANNE_VAPI_TEXT_MAX);
+            fuzz_assert(msg.turns[i].at >= 0 && msg.turns[i].at <= 1e11);
+        }
 
         for (i = 0; i < msg.ncalls; i++) {
             call = &msg.calls[i];

@@ -165,9 +165,47 @@ main(void)
            && is(&msg.error_code, "invalid_value")
            && is(&msg.error_event, "evt_7")
            && is(&msg.error_message, "Audio content of 440ms is already "
-                                     "shorter than 640ms"),
-           "an error: type, code, the client event, message");
+                                     "shorter than 640ms")
+           && !msg.fatal,
+           "an error: type, code, the client event, message; not fatal");
     ngx_http_voxanne_rt_msg_free(&msg);
+
+    /* which errors end the session (protocols.md, 5.4: most do not) */
+
+    {
+        static const struct {
+            const char  *type;
+            const char  *code;          /* JSON */
+            ngx_uint_t   fatal;
+        } errors[] = {
+            { "invalid_request_error", "\"session_expired\"", 1 },
+            { "invalid_request_error", "\"invalid_api_key\"", 1 },
+            { "invalid_request_error", "\"insufficient_quota\"", 1 },
+            { "authentication_error", "null", 1 },
+            { "permission_error", "null", 1 },
+            { "invalid_request_error", "\"response_cancel_not_active\"", 0 },
+            { "invalid_request_error", "\"item_truncate_invalid_item_id\"",
+              0 },
+            { "invalid_request_error",
+              "\"conversation_already_has_active_response\"", 0 },
+            { "invalid_request_error", "\"invalid_value\"", 0 },
+            { "server_error", "null", 0 },
+            { "rate_limit_error", "\"rate_limit_exceeded\"", 0 },
+            { "session_expired", "null", 0 },   /* a code, not a type */
+        };
+        char  json[256];
+
+        for (i = 0; i < sizeof(errors) / sizeof(errors[0]); i++) {
+            sprintf(json, "{\"type\":\"error\",\"error\":{\"type\":\"%s\","
+                          "\"code\":%s}}", errors[i].type, errors[i].code);
+
+            tap_ok(parse(&msg, json) == NGX_OK
+                   && msg.fatal == errors[i].fatal,
+                   "error %s, code %s: %s", errors[i].type, errors[i].code,
+                   errors[i].fatal ? "fatal" : "the session goes on");
+            ngx_http_voxanne_rt_msg_free(&msg);
+        }
+    }
 
     tap_ok(parse(&msg, "{\"type\":\"error\",\"error\":{\"type\":"
                        "\"server_error\",\"code\":null,\"message\":\"x\\ny\"}}")

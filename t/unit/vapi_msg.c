@@ -188,6 +188,117 @@ test_calls(ngx_http_voxanne_vapi_msg_t *msg)
 }
 
 
+static void
+test_report(ngx_http_voxanne_vapi_msg_t *msg)
+{
+    char        *json, *p;
+    ngx_uint_t   i;
+
+    tap_ok(parse(msg, "{\"message\":{\"type\":\"status-update\","
+                      "\"status\":\"forwarding\",\"call\":{\"id\":\"c-2\","
+                      "\"type\":\"inboundPhoneCall\"},\"destination\":"
+                      "{\"type\":\"number\",\"number\":\"+15550109999\","
+                      "\"description\":\"a human\"}}}") == NGX_OK
+           && is(&msg->status, "forwarding")
+           && is(&msg->call_type, "inboundPhoneCall")
+           && is(&msg->destination, "+15550109999")
+           && is(&msg->destination_reason, "a human"),
+           "status-update forwarding: the destination and why");
+
+    tap_ok(parse(msg, "{\"message\":{\"type\":\"status-update\","
+                      "\"status\":\"forwarding\",\"destination\":"
+                      "{\"type\":\"sip\",\"sipUri\":\"sip:desk@pbx\"}}}")
+           == NGX_OK
+           && is(&msg->destination, "sip:desk@pbx")
+           && msg->destination_reason.len == 0,
+           "status-update forwarding to a SIP URI");
+
+    tap_ok(parse(msg, "{\"message\":{\"type\":\"end-of-call-report\","
+                      "\"endedReason\":\"customer-ended-call\","
+                      "\"startedAt\":\"2026-11-22T08:00:00.000Z\","
+                      "\"endedAt\":\"2026-11-22T08:01:30.000Z\","
+                      "\"cost\":0.1234,\"durationSeconds\":90,"
+                      "\"analysis\":{\"summary\":\"Booked Botox.\"},"
+                      "\"artifact\":{\"recordingUrl\":\"https://r.example/1\","
+                      "\"messages\":[{\"role\":\"system\",\"message\":\"x\"},"
+                      "{\"role\":\"bot\",\"message\":\"Hello\",\"time\":"
+                      "1795000000500},{\"role\":\"user\",\"message\":"
+                      "\"Botox\\nplease\"},{\"role\":\"tool_calls\"},"
+                      "{\"role\":\"assistant\",\"message\":\"Done\"},"
+                      "{\"role\":\"user\",\"message\":\"\"}]}}}") == NGX_OK
+           && is(&msg->started_at, "2026-11-22T08:00:00.000Z")
+           && is(&msg->ended_at, "2026-11-22T08:01:30.000Z")
+           && is(&msg->summary, "Booked Botox.")
+           && is(&msg->recording_url, "https://r.example/1")
+           && msg->cost == 0.1234 && msg->duration == 90
+           && msg->nturns == 3 && msg->turns_ignored == 0
+           && msg->turns[0].role == NGX_HTTP_VOXANNE_VAPI_AGENT
+           && is(&msg->turns[0].text, "Hello")
+           && msg->turns[0].at == 1795000000.5
+           && msg->turns[1].role == NGX_HTTP_VOXANNE_VAPI_CALLER
+           && is(&msg->turns[1].text, "Botox\nplease")
+           && msg->turns[1].at == 0
+           && msg->turns[2].role == NGX_HTTP_VOXANNE_VAPI_AGENT,
+           "end-of-call-report: times, summary, recording, cost, duration, "
+           "the caller's and the agent's turns in order, a newline kept");
+
+    tap_ok(parse(msg, "{\"message\":{\"type\":\"end-of-call-report\","
+                      "\"summary\":\"old\",\"recordingUrl\":\"https://r/2\","
+                      "\"cost\":-1,\"durationSeconds\":\"90\","
+                      "\"messages\":[{\"role\":\"user\",\"message\":"
+                      "{\"text\":\"a\"}},{\"role\":\"user\",\"message\":7},"
+                      "{\"role\":7,\"message\":\"b\"}]}}")
+           == NGX_OK
+           && is(&msg->summary, "old")
+           && is(&msg->recording_url, "https://r/2")
+           && msg->cost == -1 && msg->duration == -1
+           && msg->nturns == 0 && msg->turns_ignored == 0,
+           "the older report shape; a negative cost, a duration as text, "
+           "turns that are no text or have no role: left out");
+
+    tap_ok(parse(msg, "{\"message\":{\"type\":\"end-of-call-report\","
+                      "\"artifact\":{\"messages\":[{\"role\":\"user\","
+                      "\"message\":\"a\\u0000b\"}]}}}") == NGX_DECLINED,
+           "a NUL in a string: the body is refused (PostgreSQL text holds "
+           "none)");
+
+    /* a turn over its cap, and turns over theirs */
+
+    json = malloc(NGX_HTTP_VOXANNE_VAPI_TEXT_MAX + 128);
+    p = json + sprintf(json, "{\"message\":{\"type\":\"end-of-call-report\","
+                             "\"artifact\":{\"messages\":[{\"role\":\"user\","
+                             "\"message\":\"");
+    memset(p, 'a', NGX_HTTP_VOXANNE_VAPI_TEXT_MAX + 1);
+    strcpy(p + NGX_HTTP_VOXANNE_VAPI_TEXT_MAX + 1, "\"}]}}}");
+
+    tap_ok(parse(msg, json) == NGX_OK && msg->nturns == 0
+           && msg->turns_ignored == 1,
+           "a turn over %d bytes is left out and counted",
+           NGX_HTTP_VOXANNE_VAPI_TEXT_MAX);
+
+    free(json);
+
+    json = malloc(64 + 40 * (NGX_HTTP_VOXANNE_VAPI_TURNS + 5));
+    p = json + sprintf(json, "{\"message\":{\"type\":\"end-of-call-report\","
+                             "\"artifact\":{\"messages\":[");
+
+    for (i = 0; i < NGX_HTTP_VOXANNE_VAPI_TURNS + 5; i++) {
+        p += sprintf(p, "%s{\"role\":\"bot\",\"message\":\"t%u\"}",
+                     i ? "," : "", (unsigned) i);
+    }
+
+    strcpy(p, "]}}}");
+
+    tap_ok(parse(msg, json) == NGX_OK
+           && msg->nturns == NGX_HTTP_VOXANNE_VAPI_TURNS
+           && msg->turns_ignored == 5
+           && is(&msg->turns[NGX_HTTP_VOXANNE_VAPI_TURNS - 1].text, "t255"),
+           "turns over the cap are counted, the first ones kept");
+
+    free(json);
+}
+
+
 int
 main(void)
 {
@@ -198,6 +309,7 @@ main(void)
     test_refused(&msg);
     test_types(&msg);
     test_calls(&msg);
+    test_report(&msg);
 
     ngx_http_voxanne_vapi_msg_free(&msg);
 

@@ -33,7 +33,7 @@ use Time::HiRes qw(time);
 
 require Test::Nginx::Socket;
 
-our @EXPORT_OK = qw(http http_start http_wait http_parallel http_metric);
+our @EXPORT_OK = qw(http http_start http_wait http_parallel);
 
 my $DEFAULT_TIMEOUT = 10;
 my $Registered;
@@ -78,14 +78,6 @@ sub http_wait {
 sub http {
     my ($port, $request, $timeout) = @_;
     return http_wait(http_start($port, $request), $timeout);
-}
-
-# the value of one series (name and labels as /metrics prints them) in
-# GET /metrics, -1 when it is not there
-sub http_metric {
-    my ($port, $series) = @_;
-    my $body = http($port, 'GET /metrics')->{body} // '';
-    return $body =~ /^\Q$series\E (\d+)$/m ? $1 : -1;
 }
 
 # all requests sent first, then all responses read, in the order given

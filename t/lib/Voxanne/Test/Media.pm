@@ -16,7 +16,8 @@ use MIME::Base64 qw(encode_base64);
 use Test::Nginx::Socket ();
 use Voxanne::Test::Twilio qw(twilio_request twilio_sign stream_token_mac);
 
-our @EXPORT = qw($AC $SID $MZ $files tenant token connected start media say stop echo http stream_ended);
+our @EXPORT = qw($AC $SID $MZ $files tenant token connected start media say played dtmf stop echo http
+                 stream_ended);
 
 our $AC = 'AC' . '0' x 32;
 our $SID = 'CA' . 'a' x 32;
@@ -105,6 +106,17 @@ sub say {
         push @steps, media($n++, encode_base64(substr($audio, $i, 160), ''));
     }
     return @steps;
+}
+
+# Twilio's echo of a mark whose audio played, and a key the caller pressed
+sub played {
+    encode_json({ event => 'mark', sequenceNumber => '50', streamSid => $MZ,
+                  mark => { name => $_[0] } });
+}
+
+sub dtmf {
+    encode_json({ event => 'dtmf', streamSid => $MZ, sequenceNumber => '5',
+                  dtmf => { track => 'inbound_track', digit => $_[0] } });
 }
 
 sub stop {

@@ -7,10 +7,9 @@ package Voxanne::Test::Pg;
 #   my $db = Voxanne::Test::Pg->database(migrate => 0); # empty database
 #   $pg->psql($sql);   # stdout (-XAtq, trailing newline removed); dies on error
 #   $pg->conninfo; $pg->host; $pg->port; $pg->dbname;
+#   $pg->hold_lock($table, $seconds);  # a pid; $table is locked until then
 #   $pg->sessions($where);   # pids of the database's sessions where $where holds
 #   $pg->no_sessions($where);  # waits until there are none (dies after 2 s)
-#   $pg->eventually($sql, $want, $name);  # waits until $sql gives $want (or
-#                                         # 10 s), then a Test::More::is()
 #
 # Uses the cluster at VOXANNE_TEST_PG_HOST (default 127.0.0.1) and
 # VOXANNE_TEST_PG_PORT when set (`make test` starts one per run), else starts
@@ -27,7 +26,6 @@ use File::Basename qw(basename);
 use File::Path qw(remove_tree);
 use File::Temp ();
 use POSIX ();
-use Time::HiRes ();
 
 my $ROOT  = getcwd();
 my $OWNER = $$;    # forked children must not clean up
@@ -69,25 +67,31 @@ sub psql {
     return $out;
 }
 
+# a session of its own (a child process) holds $table in ACCESS EXCLUSIVE
+# mode for $seconds, from when this returns: the child's pid, to waitpid
+sub hold_lock {
+    my ($self, $table, $seconds) = @_;
+    my $pid = fork // die "fork: $!";
+    if (!$pid) {
+        eval { $self->psql("BEGIN; LOCK TABLE $table IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep($seconds); COMMIT") };
+        POSIX::_exit(0);
+    }
+    my $until = time + 5;
+    until ($self->psql("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation"
+                       . " WHERE l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                       . " AND c.relname = '$table' AND l.mode = 'AccessExclusiveLock' AND l.granted")) {
+        die "$table: no lock after 5 s\n" if time > $until;
+        select undef, undef, undef, 0.05;
+    }
+    return $pid;
+}
+
 # $where: an SQL condition on pg_stat_activity, e.g. "application_name = 'voxanne'"
 sub sessions {
     my ($self, $where) = @_;
     my $pids = $self->psql("SELECT string_agg(pid::text, ' ' ORDER BY pid) FROM pg_stat_activity"
         . " WHERE datname = current_database() AND ($where)");
     return split ' ', $pids;
-}
-
-# writes that are not waited on take a moment to land
-sub eventually {
-    my ($self, $sql, $want, $name) = @_;
-    require Test::More;
-    my ($got, $until) = ('', Time::HiRes::time() + 10);
-    while (Time::HiRes::time() < $until) {
-        $got = $self->psql($sql);
-        last if $got eq $want;
-        select undef, undef, undef, 0.1;
-    }
-    return Test::More::is($got, $want, $name);
 }
 
 # the sessions of a client that just went away may take a moment to end

@@ -176,6 +176,24 @@ sub wait_log {
     }
 }
 
+# The bridge's answer to the last connection's function call: waits for its
+# function_call_output (dies after $timeout, default 5 s), checks that it
+# answers that call and that a response.create follows; returns the
+# output's line and the call's (response.function_call_arguments.done).
+sub function_output {
+    my ($self, $timeout) = @_;
+    my ($output) = $self->wait_log(sub { grep { ($_->{item}{type} // '') eq 'function_call_output' }
+                                         $self->conn_log(dir => 'in', type => 'conversation.item.create') },
+                                   $timeout // 5)
+        or die "no function_call_output\n";
+    my ($call) = $self->conn_log(dir => 'out', type => 'response.function_call_arguments.done');
+    die "the output answers no function call\n" unless $call && $output->{item}{call_id} eq $call->{call_id};
+    $self->wait_log(sub { grep { $_->{t} > $output->{t} } $self->conn_log(dir => 'in', type => 'response.create') },
+                    $timeout // 5)
+        or die "no response.create after the function's output\n";
+    return ($output, $call);
+}
+
 sub matches {
     my ($line, $want) = @_;
     for my $key (keys %$want) {
@@ -509,7 +527,10 @@ connection, from 1), C<dir>:
 C<in>, C<out>, C<upgrade>, C<close>, C<closed>, C<drop>, and the event's
 own fields; audio as C<bytes>); a filter value is a string or a Regexp.
 C<wait_log(%filter, $timeout)> polls until a line matches (or a code
-reference given the lines returns something true).
+reference given the lines returns something true). C<function_output($timeout)>
+waits for the bridge's C<function_call_output> on the last connection, dies
+unless it answers that connection's function call and a C<response.create>
+follows, and returns the output's line and the call's.
 
 C<connect(%options)> returns a C<Voxanne::Test::Realtime::Client>: C<key>,
 C<path>, C<headers>, C<< tls => { ca => FILE, name => 'localhost' } >>

@@ -13,7 +13,7 @@ use Exporter 'import';
 use JSON::PP ();
 use MIME::Base64 qw(encode_base64);
 
-our @EXPORT_OK = qw(vapi_request vapi_message);
+our @EXPORT_OK = qw(vapi_request vapi_message vapi_send);
 
 my %HMAC = (sha1 => \&hmac_sha1, sha256 => \&hmac_sha256, sha512 => \&hmac_sha512);
 
@@ -59,6 +59,17 @@ sub vapi_request {
     }
 
     return ("POST $uri\n$body", $headers);
+}
+
+# a message of $type with %fields, sent at once with the X-Vapi-Secret
+# "vapi-secret-1"; its response (Voxanne::Test::Http)
+sub vapi_send {
+    my ($port, $type, %fields) = @_;
+    my ($request, $headers) = vapi_request(body => vapi_message($type, %fields),
+                                           auth => { secret => 'vapi-secret-1' });
+    my %h = map { split /: /, $_, 2 } split /\n/, $headers;
+    require Voxanne::Test::Http;
+    return Voxanne::Test::Http::http_wait(Voxanne::Test::Http::http_start($port, $request, %h), 5);
 }
 
 1;
