@@ -3,7 +3,7 @@ use IO::Socket::INET;
 use Socket qw(IPPROTO_TCP TCP_NODELAY);
 use Time::HiRes qw(sleep time);
 use Voxanne::Test::Pg;
-use Voxanne::Test::Store qw(metric);
+use Voxanne::Test::Store qw(metric store_http_config);
 use Voxanne::Test::Twilio qw(twilio_request);
 
 # Batches of the call path's writes (ngx_http_voxanne_store.c): the writes
@@ -194,17 +194,8 @@ sub no_function {
 
 add_block_preprocessor(sub {
     my ($block) = @_;
-    $block->set_value(http_config => <<"_EOC_");
-    voxanne_db "conninfo=host=127.0.0.1 port=\$TEST_NGINX_PG_PORT dbname=\$TEST_NGINX_PG_DB user=$role"
-               connect_timeout=1s query_timeout=2s;
-    voxanne_spool spool flush=50ms;
-    voxanne_tenant clinic-a {
-        org_id                 $org;
-        numbers                +15550100001;
-        twilio_auth_token_file ../html/a.token;
-        public_url             http://edge.example.com;
-    }
-_EOC_
+    $block->set_value(http_config => store_http_config(db => '$TEST_NGINX_PG_PORT', role => $role,
+                                                       org => $org));
     $block->set_value(user_files => ">>> a.token\n12345\n");
     $block->set_value(config => <<"_EOC_");
     location = /twilio/voice { voxanne_twilio voice; }
