@@ -43,8 +43,9 @@ typedef enum {
 } ngx_http_voxanne_action_e;
 
 
-typedef struct ngx_http_voxanne_vapi_s  ngx_http_voxanne_vapi_t;
-typedef struct ngx_http_voxanne_dbt_s   ngx_http_voxanne_dbt_t;
+typedef struct ngx_http_voxanne_vapi_s   ngx_http_voxanne_vapi_t;
+typedef struct ngx_http_voxanne_dbt_s    ngx_http_voxanne_dbt_t;
+typedef struct ngx_http_voxanne_store_s  ngx_http_voxanne_store_t;
 
 
 typedef struct {
@@ -115,6 +116,7 @@ typedef struct {
     time_t                      stream_timeout;
     ngx_http_voxanne_db_conf_t  db;            /* voxanne_db */
     ngx_http_voxanne_spool_conf_t  spool;      /* voxanne_spool */
+    ngx_http_voxanne_store_t   *store;         /* the worker's, store.c */
     ngx_flag_t                  redact_on;     /* voxanne_redact */
     ngx_http_voxanne_redact_t  *redact;        /* NULL: off */
     ngx_http_voxanne_dbt_t     *dbt;           /* voxanne_db_tenants */

@@ -254,6 +254,7 @@ ngx_http_voxanne_media_upgrade(ngx_http_request_t *r,
     ngx_table_elt_t               *h;
     ngx_connection_t              *c;
     ngx_pool_cleanup_t            *cln;
+    ngx_http_core_loc_conf_t      *clcf;
     ngx_http_voxanne_loc_conf_t   *vlcf;
     ngx_http_voxanne_media_ctx_t  *ctx;
 
@@ -350,6 +351,14 @@ ngx_http_voxanne_media_upgrade(ngx_http_request_t *r,
                   "voxanne: media: tenant \"%V\": stream connected", &t->name);
 
     c->log->action = "streaming media";
+
+    /* as nginx's upgraded proxy connections: no message waits for an ACK */
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    if (clcf->tcp_nodelay && ngx_tcp_nodelay(c) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     r->main->count++;
     r->read_event_handler = ngx_http_voxanne_media_read;

@@ -239,6 +239,7 @@ ngx_http_voxanne_create_main_conf(ngx_conf_t *cf)
      *     vmcf->numbers = { NULL, 0 };
      *     vmcf->calls = NULL;
      *     vmcf->calls_name = { 0, NULL };
+     *     vmcf->store = NULL;
      *     vmcf->redact = NULL;
      *     vmcf->dbt = NULL;
      */
@@ -532,6 +533,7 @@ ngx_http_voxanne_exit_process(ngx_cycle_t *cycle)
 
     /* writes the pool still holds go to the spool, then to the disk */
 
+    ngx_http_voxanne_store_exit_process(vmcf);
     ngx_http_voxanne_db_exit_process(&vmcf->db);
     ngx_http_voxanne_spool_exit_process(&vmcf->spool);
 }

@@ -11,6 +11,18 @@
 
 
 #define NGX_HTTP_VOXANNE_STORE_REPLAY  1000    /* ms between replay checks */
+#define NGX_HTTP_VOXANNE_STORE_BATCH   64      /* writes a batch at most */
+
+#define NGX_HTTP_VOXANNE_STORE_NO_FUNCTION  "42883"   /* undefined_function */
+
+
+/* what becomes of a batch's writes */
+
+typedef enum {
+    NGX_HTTP_VOXANNE_STORE_BATCH_SEND = 0,    /* one by one */
+    NGX_HTTP_VOXANNE_STORE_BATCH_LANDED,
+    NGX_HTTP_VOXANNE_STORE_BATCH_SPOOL
+} ngx_http_voxanne_store_batch_e;
 
 
 typedef struct {
@@ -28,10 +40,39 @@ typedef struct {
     ngx_pool_t                      *pool;
     ngx_log_t                        log;      /* the request's, detached */
     ngx_http_voxanne_main_conf_t    *vmcf;
+    ngx_queue_t                      queue;    /* pending, or in a batch */
     ngx_uint_t                       statement;
     ngx_str_t                        params[NGX_HTTP_VOXANNE_STORE_PARAMS];
     unsigned                         replay:1;
 } ngx_http_voxanne_store_write_t;
+
+
+/*
+ * Writes of one tenant queued in the same pass of the event loop, sent as
+ * one statement (sql/009_write_batches.sql): one round trip, one
+ * transaction.  Its writes stay whole, to be counted, spooled or sent one
+ * by one when the batch cannot land.
+ */
+
+typedef struct {
+    ngx_http_voxanne_db_query_t      q;        /* first: the handler's */
+    ngx_pool_t                      *pool;
+    ngx_log_t                        log;      /* its first write's */
+    ngx_http_voxanne_main_conf_t    *vmcf;
+    ngx_queue_t                      writes;
+    ngx_uint_t                       n;
+    ngx_str_t                        json;
+} ngx_http_voxanne_store_batch_t;
+
+
+/* a worker's writes queued in this pass, sent from a posted event */
+
+struct ngx_http_voxanne_store_s {
+    ngx_event_t                      flush;
+    ngx_queue_t                      pending;
+    ngx_http_voxanne_main_conf_t    *vmcf;
+    unsigned                         unbatched:1;  /* no migration 009 */
+};
 
 
 /* a worker's replays, and its probe of a database that is down */
@@ -48,6 +89,15 @@ static ngx_http_voxanne_store_write_t *ngx_http_voxanne_store_write(
     ngx_http_voxanne_main_conf_t *vmcf, ngx_uint_t statement,
     ngx_str_t *params, ngx_log_t *log);
 static void ngx_http_voxanne_store_send(ngx_http_voxanne_store_write_t *w);
+static void ngx_http_voxanne_store_flush(ngx_event_t *ev);
+static ngx_http_voxanne_store_batch_t *ngx_http_voxanne_store_batch(
+    ngx_http_voxanne_main_conf_t *vmcf, ngx_queue_t *writes, ngx_uint_t n);
+static void ngx_http_voxanne_store_batch_done(ngx_http_voxanne_db_query_t *q,
+    PGresult *res);
+static void ngx_http_voxanne_store_unbatch(ngx_queue_t *writes,
+    ngx_uint_t then);
+static json_t *ngx_http_voxanne_store_record(
+    ngx_http_voxanne_store_write_t *w);
 static void ngx_http_voxanne_store_now(ngx_str_t *at);
 static void ngx_http_voxanne_store_done(ngx_http_voxanne_db_query_t *q,
     PGresult *res);
@@ -86,6 +136,10 @@ static ngx_http_voxanne_store_statement_t  ngx_http_voxanne_statements[] = {
 };
 
 
+static const char  ngx_http_voxanne_store_batch_sql[] =
+    "SELECT voxanne_record_writes($1::jsonb)";
+
+
 void
 ngx_http_voxanne_store(ngx_http_request_t *r, ngx_uint_t statement,
     ngx_str_t *params)
@@ -114,7 +168,16 @@ ngx_http_voxanne_store(ngx_http_request_t *r, ngx_uint_t statement,
         return;
     }
 
-    ngx_http_voxanne_store_send(w);
+    if (vmcf->store == NULL || vmcf->store->unbatched) {
+        ngx_http_voxanne_store_send(w);
+        return;
+    }
+
+    ngx_queue_insert_tail(&vmcf->store->pending, &w->queue);
+
+    if (!vmcf->store->flush.posted) {
+        ngx_post_event(&vmcf->store->flush, &ngx_posted_events);
+    }
 }
 
 
@@ -355,9 +418,28 @@ ngx_int_t
 ngx_http_voxanne_store_init_process(ngx_cycle_t *cycle,
     ngx_http_voxanne_main_conf_t *vmcf)
 {
+    ngx_http_voxanne_store_t         *st;
     ngx_http_voxanne_store_replay_t  *rp;
 
-    if (vmcf->db.pool == NULL || vmcf->spool.spool == NULL) {
+    if (vmcf->db.pool == NULL) {
+        return NGX_OK;
+    }
+
+    st = ngx_pcalloc(cycle->pool, sizeof(ngx_http_voxanne_store_t));
+    if (st == NULL) {
+        return NGX_ERROR;
+    }
+
+    st->vmcf = vmcf;
+    ngx_queue_init(&st->pending);
+
+    st->flush.handler = ngx_http_voxanne_store_flush;
+    st->flush.data = st;
+    st->flush.log = cycle->log;
+
+    vmcf->store = st;
+
+    if (vmcf->spool.spool == NULL) {
         return NGX_OK;
     }
 
@@ -381,6 +463,25 @@ ngx_http_voxanne_store_init_process(ngx_cycle_t *cycle,
     ngx_add_timer(&rp->timer, NGX_HTTP_VOXANNE_STORE_REPLAY);
 
     return NGX_OK;
+}
+
+
+/* the writes still queued are sent before the pool closes */
+
+void
+ngx_http_voxanne_store_exit_process(ngx_http_voxanne_main_conf_t *vmcf)
+{
+    if (vmcf->store == NULL) {
+        return;
+    }
+
+    if (vmcf->store->flush.posted) {
+        ngx_delete_posted_event(&vmcf->store->flush);
+    }
+
+    ngx_http_voxanne_store_flush(&vmcf->store->flush);
+
+    vmcf->store = NULL;
 }
 
 
@@ -511,6 +612,260 @@ ngx_http_voxanne_store_send(ngx_http_voxanne_store_write_t *w)
 }
 
 
+/*
+ * The writes queued in this pass, tenant by tenant in the order of each
+ * one's first write: a tenant's writes, in order, as one batch (at most
+ * NGX_HTTP_VOXANNE_STORE_BATCH); a single write as it is.
+ */
+
+static void
+ngx_http_voxanne_store_flush(ngx_event_t *ev)
+{
+    ngx_str_t                        *org;
+    ngx_int_t                         rc;
+    ngx_uint_t                        n;
+    ngx_queue_t                       writes, *qu, *next;
+    ngx_http_voxanne_store_t         *st;
+    ngx_http_voxanne_store_batch_t   *b;
+    ngx_http_voxanne_store_write_t   *w, *first;
+
+    st = ev->data;
+
+    while (!ngx_queue_empty(&st->pending)) {
+
+        qu = ngx_queue_head(&st->pending);
+        first = ngx_queue_data(qu, ngx_http_voxanne_store_write_t, queue);
+        org = &first->params[0];
+
+        ngx_queue_init(&writes);
+        n = 0;
+
+        for ( /* void */ ;
+             qu != ngx_queue_sentinel(&st->pending)
+             && n < NGX_HTTP_VOXANNE_STORE_BATCH;
+             qu = next)
+        {
+            next = ngx_queue_next(qu);
+            w = ngx_queue_data(qu, ngx_http_voxanne_store_write_t, queue);
+
+            if (w->params[0].len == org->len
+                && ngx_memcmp(w->params[0].data, org->data, org->len) == 0)
+            {
+                ngx_queue_remove(qu);
+                ngx_queue_insert_tail(&writes, qu);
+                n++;
+            }
+        }
+
+        b = (n > 1) ? ngx_http_voxanne_store_batch(st->vmcf, &writes, n)
+                    : NULL;
+
+        if (b == NULL) {
+
+            /* one write, or no memory for a batch: one by one */
+
+            ngx_http_voxanne_store_unbatch(&writes,
+                                           NGX_HTTP_VOXANNE_STORE_BATCH_SEND);
+            continue;
+        }
+
+        rc = ngx_http_voxanne_db_query(st->vmcf->db.pool, &b->q);
+
+        if (rc == NGX_OK) {
+            continue;
+        }
+
+        /* the queue is full or the database down: spooled, in order */
+
+        ngx_http_voxanne_store_unbatch(&b->writes,
+                                       rc == NGX_ERROR
+                                       ? NGX_HTTP_VOXANNE_STORE_BATCH_SEND
+                                       : NGX_HTTP_VOXANNE_STORE_BATCH_SPOOL);
+        ngx_destroy_pool(b->pool);
+    }
+}
+
+
+/* the batch's statement: its writes as a JSON array of spool records */
+
+static ngx_http_voxanne_store_batch_t *
+ngx_http_voxanne_store_batch(ngx_http_voxanne_main_conf_t *vmcf,
+    ngx_queue_t *writes, ngx_uint_t n)
+{
+    char                            *text;
+    json_t                          *array, *record;
+    ngx_pool_t                      *pool;
+    ngx_queue_t                     *qu;
+    ngx_http_voxanne_store_batch_t  *b;
+    ngx_http_voxanne_store_write_t  *w;
+
+    array = json_array();
+    if (array == NULL) {
+        return NULL;
+    }
+
+    for (qu = ngx_queue_head(writes);
+         qu != ngx_queue_sentinel(writes);
+         qu = ngx_queue_next(qu))
+    {
+        w = ngx_queue_data(qu, ngx_http_voxanne_store_write_t, queue);
+
+        record = ngx_http_voxanne_store_record(w);
+
+        if (record == NULL || json_array_append_new(array, record) != 0) {
+            json_decref(array);
+            return NULL;
+        }
+    }
+
+    text = json_dumps(array, JSON_COMPACT);
+    json_decref(array);
+
+    if (text == NULL) {
+        return NULL;
+    }
+
+    w = ngx_queue_data(ngx_queue_head(writes), ngx_http_voxanne_store_write_t,
+                       queue);
+
+    pool = ngx_create_pool(NGX_DEFAULT_POOL_SIZE, ngx_cycle->log);
+    if (pool == NULL) {
+        free(text);
+        return NULL;
+    }
+
+    b = ngx_pcalloc(pool, sizeof(ngx_http_voxanne_store_batch_t));
+    if (b == NULL) {
+        goto failed;
+    }
+
+    b->log = w->log;
+    pool->log = &b->log;
+
+    b->json.len = ngx_strlen(text);
+    b->json.data = ngx_pnalloc(pool, b->json.len);
+    if (b->json.data == NULL) {
+        goto failed;
+    }
+
+    ngx_memcpy(b->json.data, text, b->json.len);
+    free(text);
+
+    b->pool = pool;
+    b->vmcf = vmcf;
+    b->n = n;
+
+    ngx_queue_init(&b->writes);
+    ngx_queue_add(&b->writes, writes);
+
+    b->q.sql = ngx_http_voxanne_store_batch_sql;
+    b->q.name = "voxanne_record_writes";
+    b->q.params = &b->json;
+    b->q.nparams = 1;
+    b->q.org_id = w->params[0];
+    b->q.handler = ngx_http_voxanne_store_batch_done;
+    b->q.log = &b->log;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, &b->log, 0,
+                   "voxanne store batch of %ui writes", n);
+
+    return b;
+
+failed:
+
+    free(text);
+    ngx_destroy_pool(pool);
+
+    return NULL;
+}
+
+
+/*
+ * Landed: each write is counted.  Refused: each write is sent alone, so
+ * that only one the database refuses fails; a database without
+ * voxanne_record_writes() (migration 009) gets no more batches from this
+ * worker.  No answer: the writes are spooled, in order.
+ */
+
+static void
+ngx_http_voxanne_store_batch_done(ngx_http_voxanne_db_query_t *q,
+    PGresult *res)
+{
+    ngx_http_voxanne_store_batch_t *b = (ngx_http_voxanne_store_batch_t *) q;
+
+    char        *state;
+    ngx_uint_t   then;
+
+    switch (q->status) {
+
+    case NGX_HTTP_VOXANNE_DB_OK:
+        then = NGX_HTTP_VOXANNE_STORE_BATCH_LANDED;
+        break;
+
+    case NGX_HTTP_VOXANNE_DB_ERROR:
+        then = NGX_HTTP_VOXANNE_STORE_BATCH_SEND;
+
+        state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+        if (state != NULL
+            && ngx_strcmp(state, NGX_HTTP_VOXANNE_STORE_NO_FUNCTION) == 0
+            && b->vmcf->store != NULL)
+        {
+            b->vmcf->store->unbatched = 1;
+
+            ngx_log_error(NGX_LOG_WARN, q->log, 0,
+                          "voxanne: store: the database has no "
+                          "voxanne_record_writes() (migration 009), writes "
+                          "are sent one by one: %V", &q->error);
+            break;
+        }
+
+        ngx_log_error(NGX_LOG_WARN, q->log, 0,
+                      "voxanne: store: a batch of %ui writes failed, each "
+                      "is sent alone: %V", b->n, &q->error);
+        break;
+
+    default: /* timeout, down, closed */
+        then = NGX_HTTP_VOXANNE_STORE_BATCH_SPOOL;
+    }
+
+    ngx_http_voxanne_store_unbatch(&b->writes, then);
+    ngx_destroy_pool(b->pool);
+}
+
+
+/* a batch's writes, in order, as its outcome says */
+
+static void
+ngx_http_voxanne_store_unbatch(ngx_queue_t *writes, ngx_uint_t then)
+{
+    ngx_queue_t                     *qu;
+    ngx_http_voxanne_store_write_t  *w;
+
+    while (!ngx_queue_empty(writes)) {
+        qu = ngx_queue_head(writes);
+        ngx_queue_remove(qu);
+
+        w = ngx_queue_data(qu, ngx_http_voxanne_store_write_t, queue);
+
+        switch (then) {
+
+        case NGX_HTTP_VOXANNE_STORE_BATCH_SEND:
+            ngx_http_voxanne_store_send(w);
+            break;
+
+        case NGX_HTTP_VOXANNE_STORE_BATCH_LANDED:
+            ngx_http_voxanne_store_finish(w, NGX_HTTP_VOXANNE_STORE_WRITTEN,
+                                          NGX_OK);
+            break;
+
+        default:
+            ngx_http_voxanne_store_spool(w);
+        }
+    }
+}
+
+
 static void
 ngx_http_voxanne_store_done(ngx_http_voxanne_db_query_t *q, PGresult *res)
 {
@@ -552,35 +907,54 @@ ngx_http_voxanne_store_done(ngx_http_voxanne_db_query_t *q, PGresult *res)
 
 /* the write as a spool record: ["statement", param or null, ...] */
 
-static void
-ngx_http_voxanne_store_spool(ngx_http_voxanne_store_write_t *w)
+static json_t *
+ngx_http_voxanne_store_record(ngx_http_voxanne_store_write_t *w)
 {
-    char                               *text;
     json_t                             *record, *v;
-    ngx_int_t                           rc;
     ngx_uint_t                          i;
     ngx_http_voxanne_store_statement_t *st;
 
     st = &ngx_http_voxanne_statements[w->statement];
 
-    text = NULL;
     record = json_array();
+    if (record == NULL) {
+        return NULL;
+    }
 
-    if (record != NULL) {
-        v = json_stringn((char *) st->name.data, st->name.len);
+    v = json_stringn((char *) st->name.data, st->name.len);
 
-        for (i = 0; v != NULL && json_array_append_new(record, v) == 0; i++) {
+    for (i = 0; v != NULL && json_array_append_new(record, v) == 0; i++) {
 
-            if (i == st->nparams) {
-                text = json_dumps(record, JSON_COMPACT);
-                break;
-            }
-
-            v = w->params[i].data
-                ? json_stringn((char *) w->params[i].data, w->params[i].len)
-                : json_null();
+        if (i == st->nparams) {
+            return record;
         }
 
+        v = w->params[i].data
+            ? json_stringn((char *) w->params[i].data, w->params[i].len)
+            : json_null();
+    }
+
+    json_decref(record);
+
+    return NULL;
+}
+
+
+static void
+ngx_http_voxanne_store_spool(ngx_http_voxanne_store_write_t *w)
+{
+    char                               *text;
+    json_t                             *record;
+    ngx_int_t                           rc;
+    ngx_http_voxanne_store_statement_t *st;
+
+    st = &ngx_http_voxanne_statements[w->statement];
+
+    text = NULL;
+    record = ngx_http_voxanne_store_record(w);
+
+    if (record != NULL) {
+        text = json_dumps(record, JSON_COMPACT);
         json_decref(record);
     }
 

@@ -49,7 +49,6 @@ typedef enum {
 
 #define NGX_HTTP_VOXANNE_STORE_PARAMS  7
 
-
 void ngx_http_voxanne_store(ngx_http_request_t *r, ngx_uint_t statement,
     ngx_str_t *params);
 void ngx_http_voxanne_store_call(ngx_http_request_t *r,
@@ -71,6 +70,7 @@ ngx_int_t ngx_http_voxanne_store_init_conf(ngx_conf_t *cf,
     ngx_http_voxanne_main_conf_t *vmcf);
 ngx_int_t ngx_http_voxanne_store_init_process(ngx_cycle_t *cycle,
     ngx_http_voxanne_main_conf_t *vmcf);
+void ngx_http_voxanne_store_exit_process(ngx_http_voxanne_main_conf_t *vmcf);
 
 
 #endif /* _NGX_HTTP_VOXANNE_STORE_H_INCLUDED_ */

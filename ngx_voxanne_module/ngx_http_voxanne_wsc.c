@@ -546,6 +546,17 @@ ngx_http_voxanne_wsc_connect(ngx_http_voxanne_wsc_t *wsc)
     c->read->handler = ngx_http_voxanne_wsc_read_handler;
     c->write->handler = ngx_http_voxanne_wsc_write_handler;
 
+    /*
+     * small messages every 20 ms: without TCP_NODELAY one written while
+     * the last is unacknowledged waits for the peer's delayed ACK
+     */
+
+    if (ngx_tcp_nodelay(c) != NGX_OK) {
+        ngx_http_voxanne_wsc_next(wsc, NGX_HTTP_VOXANNE_WSC_CONNECT,
+                                  "failed");
+        return;
+    }
+
     ngx_add_timer(c->read, wsc->conf->connect_timeout);
 
     if (rc == NGX_OK) {

@@ -2,6 +2,7 @@ use Test::Nginx::Socket 'no_plan';
 use JSON::PP qw(decode_json);
 use Cwd qw(getcwd);
 use File::Temp qw(tempdir);
+use Voxanne::Test::Realtime;
 
 # The call simulator (build/callsim, docs/callsim.md) against the module:
 # whole calls, as Twilio makes them.  A block's "callsim" section lists the
@@ -11,7 +12,8 @@ use File::Temp qw(tempdir);
 # member, a Regexp matches, a code reference is called with the value,
 # undef wants null, anything else is compared as a string (JSON true and
 # false as 1 and 0).  "callsim_url" replaces the block's http:// voice URL
-# ($TEST_NGINX_* names expand).
+# ($TEST_NGINX_* names expand).  "callsim_after" is code run after it with
+# the summary, that dies when what it checks is wrong.
 
 our $Callsim = $ENV{VOXANNE_CALLSIM} // getcwd() . '/build/callsim';
 
@@ -74,7 +76,37 @@ Test::Nginx::Socket::add_block_handler(sub {
         Test::More::ok(!@fails, $ctx->name . " - callsim $key")
             or Test::More::diag(join("\n", @fails), "\n", $json);
     }
+
+    if (my $after = $block->callsim_after) {
+        my $ok = eval { $after->($summary); 1 };
+        Test::More::ok($ok, $ctx->name . " - callsim_after") or Test::More::diag($@);
+    }
 });
+
+# the demo agent (not in echo mode): its VAD hears the caller's audio
+our $agent = Voxanne::Test::Realtime->start(args => ['--greeting', 'Hello there.',
+                                                     '--reply-ms', '400']);
+
+# in echo mode, for callsim --realtime-only
+our $echo = Voxanne::Test::Realtime->start(args => ['--echo', '--reply-ms', '40', '--burst']);
+
+# the VAD's events of the last call: [type, audio ms] in order
+sub turns {
+    return map { [ $_->{type} =~ s/^input_audio_buffer\.//r,
+                   $_->{audio_start_ms} // $_->{audio_end_ms} ] }
+           $::agent->conn_log(dir => 'out', type => qr/^input_audio_buffer\.speech_/);
+}
+
+sub agent_locations {
+    return <<"_EOC_";
+    location = /twilio/voice { voxanne_twilio voice; }
+    location = /twilio/stream-ended { voxanne_twilio stream-ended; }
+    location /twilio/media/ {
+        voxanne_media_stream;
+        voxanne_realtime_url ${\ $::agent->url };
+    }
+_EOC_
+}
 
 sub tenant {
     my (%o) = @_;
@@ -220,3 +252,66 @@ _EOC_
 [ qr/media: call CA[0-9a-f]{32} tenant "clinic-a": stream MZ[0-9a-f]{32} started/ ]
 --- no_error_log
 [error]
+
+
+
+=== TEST 6: the default audio is speech with pauses: through the bridge, the agent's VAD hears each turn start and end where callsim put them, and the greeting plays whole (nothing truncated)
+--- http_config eval: ::tenant()
+--- user_files eval: $::files
+--- config eval: ::agent_locations()
+--- callsim eval: [qw(--token 12345 --duration 5 --talk-at 1s --talk 1s --pause 1.5s)]
+--- callsim_expect eval
+{ calls => [{ outcome => 'connect', ok => 1, frames_sent => 250, close_code => 1000, errors => [] }] }
+--- callsim_after eval
+sub {
+    $::agent->wait_log(sub { $::agent->conn_log(dir => 'closed') }, 5) or die "the agent's call did not end";
+    my @turns = ::turns();
+    my $got = CORE::join ' ', map { "@$_" } @turns;
+    # talk at 1.0-2.0 s and 3.5-4.5 s; the VAD starts a turn 300 ms (its
+    # prefix padding) before the first loud 20 ms, and ends it where 500 ms
+    # of silence end
+    my @want = ([speech_started => 700], [speech_stopped => 2500],
+                [speech_started => 3200], [speech_stopped => 5000]);
+    die "turns: $got" unless @turns == @want
+        && !grep { $turns[$_][0] ne $want[$_][0] || abs($turns[$_][1] - $want[$_][1]) > 40 } 0 .. $#want;
+    die "the greeting was cut" if $::agent->conn_log(dir => 'in', type => 'conversation.item.truncate');
+}
+--- no_error_log
+[error]
+
+
+
+=== TEST 7: --tone keeps the old audio: a tone all along is one turn that never ends
+--- http_config eval: ::tenant()
+--- user_files eval: $::files
+--- config eval: ::agent_locations()
+--- callsim eval: [qw(--token 12345 --duration 3 --tone)]
+--- callsim_expect eval
+{ calls => [{ outcome => 'connect', ok => 1, frames_sent => 150, close_code => 1000, errors => [] }] }
+--- callsim_after eval
+sub {
+    $::agent->wait_log(sub { $::agent->conn_log(dir => 'closed') }, 5) or die "the agent's call did not end";
+    my @turns = ::turns();
+    die "turns: " . CORE::join(' ', map { "@$_" } @turns)
+        unless @turns == 1 && $turns[0][0] eq 'speech_started' && $turns[0][1] == 0;
+}
+--- no_error_log
+[error]
+
+
+
+=== TEST 8: --realtime-only speaks the Realtime API straight to mock-realtime --echo: every append comes back as an audio delta at once (not a frame later, as without TCP_NODELAY on the mock's sockets), then callsim closes
+--- config
+--- callsim eval: ['--realtime-only', $::echo->url, '--calls', '2', '--duration', '2']
+--- callsim_expect eval
+{
+    calls => [ map { +{ outcome => 'connect', ok => 1, frames_sent => 100, frames_echoed => 100,
+                        frames_unmatched => 0, close_code => 1000, errors => [],
+                        rtt_ms => { p50 => sub { $_[0] < 10 } } } } 1 .. 2 ],
+    aggregate => { ok => 2, failed => 0 },
+}
+--- callsim_after eval
+sub {
+    my @appends = $::echo->log(dir => 'in', type => 'input_audio_buffer.append');
+    die scalar(@appends) . " appends" unless @appends == 200;
+}

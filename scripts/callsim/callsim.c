@@ -83,8 +83,13 @@ static const char  callsim_usage[] =
 "  --to NUMBER         the called, the tenant's number (default\n"
 "                      +15550100001)\n"
 "  --account-sid AC... the AccountSid (default: a random one)\n"
-"  --audio FILE        raw mu-law 8000 Hz to stream (default: a 440 Hz "
-"tone)\n"
+"  --audio FILE        raw mu-law 8000 Hz to stream, looped (default:\n"
+"                      speech-like talk and pauses, below)\n"
+"  --talk DURATION     each turn of the caller's speech (default 1.5s)\n"
+"  --pause DURATION    the silence after each turn (default 2s)\n"
+"  --talk-at DURATION  silence before the first turn, for the greeting\n"
+"                      (default 4s)\n"
+"  --tone              a 440 Hz tone all along instead of speech\n"
 "  --dtmf DIGITS       digits to press (0-9, *, #, A-D), 250 ms apart,\n"
 "  --dtmf-at DURATION  this long into the stream (default 2s)\n"
 "  --expect OUTCOME    connect (default), reject, busy, voicemail, dial,\n"
@@ -97,6 +102,10 @@ static const char  callsim_usage[] =
 "  --ws-only URL       no webhooks: open the ws:// URL straight away and\n"
 "                      stream as in a call (a floor for the round trip,\n"
 "                      against build/wsecho); no token needed\n"
+"  --realtime-only URL as --ws-only, speaking the OpenAI Realtime API to\n"
+"                      the ws:// URL: each frame an input_audio_buffer.\n"
+"                      append, its echo an audio delta, then our close\n"
+"                      (a floor against mock-realtime --echo)\n"
 "\n"
 "A DURATION is a number of seconds, or a number with ms or s.\n"
 "Exit status: 0 when every call came to the expected outcome (connect:\n"
@@ -125,6 +134,9 @@ main(int argc, char **argv)
     run.duration = 5 * LWS_US_PER_SEC;
     run.dtmf_at = 2 * LWS_US_PER_SEC;
     run.timeout = 10 * LWS_US_PER_SEC;
+    run.talk = 1500000;
+    run.pause = 2 * LWS_US_PER_SEC;
+    run.talk_at = 4 * LWS_US_PER_SEC;
     run.expected = CALLSIM_OUTCOME_CONNECT;
 
     if (callsim_options(&run, argc, argv) != 0) {
@@ -278,9 +290,7 @@ main(int argc, char **argv)
     free(run.call);
     free(token);
 
-    if (run.audio_file) {
-        free(run.audio);
-    }
+    callsim_media_exit(&run);
 
     return rc;
 }
@@ -310,7 +320,9 @@ callsim_options(callsim_t *run, int argc, char **argv)
         CALLSIM_OPT_TO, CALLSIM_OPT_ACCOUNT, CALLSIM_OPT_AUDIO,
         CALLSIM_OPT_DTMF, CALLSIM_OPT_DTMF_AT, CALLSIM_OPT_EXPECT,
         CALLSIM_OPT_TIMEOUT, CALLSIM_OPT_INSECURE, CALLSIM_OPT_JSON,
-        CALLSIM_OPT_VERBOSE, CALLSIM_OPT_HELP, CALLSIM_OPT_WS_ONLY
+        CALLSIM_OPT_VERBOSE, CALLSIM_OPT_HELP, CALLSIM_OPT_WS_ONLY,
+        CALLSIM_OPT_TALK, CALLSIM_OPT_PAUSE, CALLSIM_OPT_TALK_AT,
+        CALLSIM_OPT_TONE, CALLSIM_OPT_REALTIME_ONLY
     };
 
     static const struct option  options[] = {
@@ -335,6 +347,12 @@ callsim_options(callsim_t *run, int argc, char **argv)
         { "verbose", no_argument, NULL, CALLSIM_OPT_VERBOSE },
         { "help", no_argument, NULL, CALLSIM_OPT_HELP },
         { "ws-only", required_argument, NULL, CALLSIM_OPT_WS_ONLY },
+        { "talk", required_argument, NULL, CALLSIM_OPT_TALK },
+        { "pause", required_argument, NULL, CALLSIM_OPT_PAUSE },
+        { "talk-at", required_argument, NULL, CALLSIM_OPT_TALK_AT },
+        { "tone", no_argument, NULL, CALLSIM_OPT_TONE },
+        { "realtime-only", required_argument, NULL,
+          CALLSIM_OPT_REALTIME_ONLY },
         { NULL, 0, NULL, 0 }
     };
 
@@ -400,6 +418,22 @@ callsim_options(callsim_t *run, int argc, char **argv)
             usec = &run->timeout;
             break;
 
+        case CALLSIM_OPT_TALK:
+            usec = &run->talk;
+            break;
+
+        case CALLSIM_OPT_PAUSE:
+            usec = &run->pause;
+            break;
+
+        case CALLSIM_OPT_TALK_AT:
+            usec = &run->talk_at;
+            break;
+
+        case CALLSIM_OPT_TONE:
+            run->tone = 1;
+            break;
+
         case CALLSIM_OPT_FROM:
             run->from = optarg;
             break;
@@ -421,7 +455,6 @@ callsim_options(callsim_t *run, int argc, char **argv)
             break;
 
         case CALLSIM_OPT_AUDIO:
-            run->audio_file = optarg;
             run->audio = (unsigned char *)
                          tools_read_file("callsim", optarg, &run->audio_len);
             if (run->audio == NULL) {
@@ -487,6 +520,12 @@ callsim_options(callsim_t *run, int argc, char **argv)
 
         case CALLSIM_OPT_WS_ONLY:
             run->ws_only = optarg;
+            run->realtime = 0;
+            break;
+
+        case CALLSIM_OPT_REALTIME_ONLY:
+            run->ws_only = optarg;
+            run->realtime = 1;
             break;
 
         default:
@@ -509,6 +548,11 @@ callsim_options(callsim_t *run, int argc, char **argv)
 
     if (run->duration < CALLSIM_FRAME_USEC) {
         fprintf(stderr, "callsim: --duration is under 20 ms\n");
+        return -1;
+    }
+
+    if (run->talk + run->pause > 60 * LWS_US_PER_SEC) {
+        fprintf(stderr, "callsim: --talk and --pause are over a minute\n");
         return -1;
     }
 

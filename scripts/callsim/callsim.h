@@ -231,7 +231,6 @@ struct callsim_s {
     const char                *from;
     const char                *to;
     const char                *account_sid;
-    const char                *audio_file;
     const char                *dtmf;
     const char                *expect;
     unsigned                   calls;
@@ -239,6 +238,11 @@ struct callsim_s {
     lws_usec_t                 duration;
     lws_usec_t                 dtmf_at;
     lws_usec_t                 timeout;
+    lws_usec_t                 talk;               /* the speech's turns */
+    lws_usec_t                 pause;
+    lws_usec_t                 talk_at;
+    unsigned                   tone:1;
+    unsigned                   realtime:1;         /* --realtime-only */
     unsigned                   json:1;
     unsigned                   insecure:1;
     unsigned                   verbose:1;
@@ -249,6 +253,7 @@ struct callsim_s {
     char                       account[CALLSIM_SID_LEN + 1];
     unsigned char             *audio;
     size_t                     audio_len;
+    size_t                     audio_lead;         /* silence first */
     callsim_outcome_e          expected;
 
     struct lws_context        *context;
@@ -293,6 +298,7 @@ const char *callsim_outcome_name(callsim_outcome_e outcome);
 
 /* callsim_media.c */
 int callsim_media_init(callsim_t *run);
+void callsim_media_exit(callsim_t *run);
 int callsim_media_connect(callsim_call_t *call);
 void callsim_media_tick(callsim_call_t *call, lws_usec_t now);
 void callsim_media_free(callsim_call_t *call);

@@ -7,7 +7,7 @@
 /*
  * The Media Streams side of a call, as Twilio plays it: a signed upgrade,
  * "connected", "start", a "media" message every 20 ms (chunk number in its
- * first four bytes, so that an echo is matched by content), DTMF, "stop",
+ * first eight bytes, so that an echo is matched by content), DTMF, "stop",
  * then the gateway's close.  Marks from the gateway come back once the
  * audio it sent before them has played at real-time pace, or at once on
  * "clear".
@@ -28,15 +28,23 @@
 #define CALLSIM_RX_MAX         (1024 * 1024)
 #define CALLSIM_DTMF_GAP       250000         /* usec between digits */
 #define CALLSIM_CLOSE_WAIT     5000000        /* usec for a close after stop */
+#define CALLSIM_LINGER         500000         /* usec for the last echoes */
 #define CALLSIM_TONE           8000           /* a second of the tone */
+#define CALLSIM_SILENCE        0xff           /* mu-law 0 */
+#define CALLSIM_TAG            8              /* bytes of the chunk number */
+#define CALLSIM_RATE           8000
+#define CALLSIM_FADE           160            /* 20 ms in and out of a talk */
 
 #define CALLSIM_ECHOED         ((lws_usec_t) -1)
 
 
 static void callsim_media_close_wait(lws_sorted_usec_list_t *sul);
+static void callsim_media_linger(lws_sorted_usec_list_t *sul);
 static void callsim_media_receive(callsim_call_t *call, const char *data,
     size_t len);
-static void callsim_media_echoed(callsim_call_t *call, json_t *msg,
+static void callsim_media_realtime(callsim_call_t *call, json_t *msg,
+    lws_usec_t now);
+static void callsim_media_echoed(callsim_call_t *call, const char *payload,
     lws_usec_t now);
 static void callsim_media_mark(callsim_call_t *call, const char *name);
 static int callsim_media_start(callsim_call_t *call);
@@ -44,12 +52,17 @@ static int callsim_media_json(callsim_call_t *call, json_t *msg);
 static int callsim_media_send(callsim_call_t *call, const char *data,
     size_t len, unsigned chunk, unsigned stop);
 static void callsim_media_ended(callsim_call_t *call);
+static unsigned callsim_media_chunk(const unsigned char *frame);
+static unsigned char *callsim_media_speech(callsim_t *run, size_t *len);
 
 
 static unsigned char  callsim_tone[CALLSIM_TONE];
 
 
-/* the audio: a 440 Hz tone at -12 dBFS, or a raw mu-law file */
+/*
+ * the audio: speech-like talk and pauses (the default), a 440 Hz tone at
+ * -12 dBFS (--tone), or a raw mu-law file (--audio)
+ */
 
 int
 callsim_media_init(callsim_t *run)
@@ -57,41 +70,154 @@ callsim_media_init(callsim_t *run)
     int      i;
     double   s;
 
-    for (i = 0; i < CALLSIM_TONE; i++) {
-        s = 8192.0 * sin(2.0 * M_PI * 440.0 * i / 8000.0);
-        callsim_tone[i] = tools_ulaw((int) lrint(s));
+    if (run->audio != NULL) {
+        return 0;
     }
 
-    if (run->audio == NULL) {
+    if (run->tone) {
+        for (i = 0; i < CALLSIM_TONE; i++) {
+            s = 8192.0 * sin(2.0 * M_PI * 440.0 * i / CALLSIM_RATE);
+            callsim_tone[i] = tools_ulaw((int) lrint(s));
+        }
+
         run->audio = callsim_tone;
         run->audio_len = CALLSIM_TONE;
+
+        return 0;
     }
+
+    run->audio = callsim_media_speech(run, &run->audio_len);
+    if (run->audio == NULL) {
+        fprintf(stderr, "callsim: no memory for the audio\n");
+        return -1;
+    }
+
+    run->audio_lead = (size_t) (run->talk_at * CALLSIM_RATE
+                                / LWS_US_PER_SEC);
 
     return 0;
 }
 
 
-/* the 160 bytes of a chunk: the audio, the chunk number in front */
+void
+callsim_media_exit(callsim_t *run)
+{
+    if (run->audio != callsim_tone) {
+        free(run->audio);
+    }
+
+    run->audio = NULL;
+}
+
+
+/*
+ * The 160 bytes of a chunk: audio_lead bytes of silence, then the audio,
+ * looped; the chunk number in front, a nibble a byte as the quietest
+ * mu-law values (0xf0 to 0xff: 0 to 120 of 32767), so that silence stays
+ * silent for a VAD.
+ */
 
 void
 callsim_media_frame(callsim_t *run, unsigned chunk, unsigned char *out)
 {
     size_t  i, pos;
 
-    pos = ((size_t) (chunk - 1) * CALLSIM_FRAME) % run->audio_len;
+    pos = (size_t) (chunk - 1) * CALLSIM_FRAME;
 
-    for (i = 0; i < CALLSIM_FRAME; i++) {
-        out[i] = run->audio[pos];
-
-        if (++pos == run->audio_len) {
-            pos = 0;
-        }
+    for (i = 0; i < CALLSIM_FRAME; i++, pos++) {
+        out[i] = (pos < run->audio_lead)
+                 ? CALLSIM_SILENCE
+                 : run->audio[(pos - run->audio_lead) % run->audio_len];
     }
 
-    out[0] = (unsigned char) (chunk >> 24);
-    out[1] = (unsigned char) (chunk >> 16);
-    out[2] = (unsigned char) (chunk >> 8);
-    out[3] = (unsigned char) chunk;
+    for (i = 0; i < CALLSIM_TAG; i++) {
+        out[i] = (unsigned char) (0xf0 | ((chunk >> (28 - 4 * i)) & 0x0f));
+    }
+}
+
+
+/* the chunk number of a frame, 0 when it carries none */
+
+static unsigned
+callsim_media_chunk(const unsigned char *frame)
+{
+    size_t    i;
+    unsigned  chunk;
+
+    chunk = 0;
+
+    for (i = 0; i < CALLSIM_TAG; i++) {
+        if ((frame[i] & 0xf0) != 0xf0) {
+            return 0;
+        }
+
+        chunk = (chunk << 4) | (frame[i] & 0x0f);
+    }
+
+    return chunk;
+}
+
+
+/*
+ * Talk then a pause, looped: a voice at about 120 Hz (six harmonics, a
+ * slow intonation), in syllables about 3.5 a second, faded in and out,
+ * peaking at -12 dBFS; the pause is digital silence.
+ */
+
+static unsigned char *
+callsim_media_speech(callsim_t *run, size_t *len)
+{
+    int             h;
+    double          t, f0, phase, env, fade, s;
+    size_t          i, talk, n;
+    unsigned char  *audio;
+
+    static const double  amp[] = { 1.0, 0.7, 0.5, 0.35, 0.25, 0.15 };
+
+    talk = (size_t) (run->talk * CALLSIM_RATE / LWS_US_PER_SEC);
+    n = talk + (size_t) (run->pause * CALLSIM_RATE / LWS_US_PER_SEC);
+
+    if (n < CALLSIM_FRAME) {
+        n = CALLSIM_FRAME;
+    }
+
+    audio = malloc(n);
+    if (audio == NULL) {
+        return NULL;
+    }
+
+    memset(audio, CALLSIM_SILENCE, n);
+
+    phase = 0.0;
+
+    for (i = 0; i < talk; i++) {
+        t = (double) i / CALLSIM_RATE;
+        f0 = 120.0 + 20.0 * sin(2.0 * M_PI * 0.7 * t);
+        phase += 2.0 * M_PI * f0 / CALLSIM_RATE;
+
+        s = 0.0;
+
+        for (h = 0; h < 6; h++) {
+            s += amp[h] * sin((h + 1) * phase);
+        }
+
+        env = 0.3 + 0.7 * pow(sin(M_PI * 3.5 * t), 2.0);
+
+        fade = 1.0;
+
+        if (i < CALLSIM_FADE) {
+            fade = (double) i / CALLSIM_FADE;
+
+        } else if (talk - i < CALLSIM_FADE) {
+            fade = (double) (talk - i) / CALLSIM_FADE;
+        }
+
+        audio[i] = tools_ulaw((int) lrint(8192.0 / 2.95 * s * env * fade));
+    }
+
+    *len = n;
+
+    return audio;
 }
 
 
@@ -456,6 +582,10 @@ callsim_media_start(callsim_call_t *call)
 
     run = call->run;
 
+    if (run->realtime) {
+        goto clock;
+    }
+
     if (callsim_media_send(call, connected, sizeof(connected) - 1, 0, 0)
         != 0)
     {
@@ -498,6 +628,8 @@ callsim_media_start(callsim_call_t *call)
     if (rc != 0) {
         return -1;
     }
+
+clock:
 
     call->t0 = lws_now_usecs();
     call->play_end = call->t0;
@@ -551,6 +683,18 @@ callsim_media_tick(callsim_call_t *call, lws_usec_t now)
         callsim_media_frame(run, call->queued, frame);
         EVP_EncodeBlock((unsigned char *) b64, frame, CALLSIM_FRAME);
 
+        if (run->realtime) {
+            n = snprintf(buf, sizeof(buf),
+                         "{\"type\":\"input_audio_buffer.append\","
+                         "\"audio\":\"%s\"}", b64);
+
+            if (callsim_media_send(call, buf, n, call->queued, 0) != 0) {
+                return;
+            }
+
+            continue;
+        }
+
         n = snprintf(buf, sizeof(buf),
                      "{\"event\":\"media\",\"sequenceNumber\":\"%u\","
                      "\"media\":{\"track\":\"inbound\",\"chunk\":\"%u\","
@@ -565,7 +709,7 @@ callsim_media_tick(callsim_call_t *call, lws_usec_t now)
         }
     }
 
-    ndtmf = run->dtmf ? strlen(run->dtmf) : 0;
+    ndtmf = (run->dtmf && !run->realtime) ? strlen(run->dtmf) : 0;
 
     while (call->dtmf_sent < ndtmf
            && run->dtmf_at + call->dtmf_sent * CALLSIM_DTMF_GAP <= elapsed
@@ -583,6 +727,17 @@ callsim_media_tick(callsim_call_t *call, lws_usec_t now)
         if (callsim_media_send(call, buf, n, 0, 0) != 0) {
             return;
         }
+    }
+
+    if (call->queued == call->chunks && elapsed >= run->duration
+        && run->realtime)
+    {
+        /* no "stop" in the Realtime API: the last echoes, then our close */
+
+        call->stop_queued = 1;
+        lws_sul_schedule(run->context, 0, &call->sul_close,
+                         callsim_media_linger, CALLSIM_LINGER);
+        return;
     }
 
     if (call->queued == call->chunks && elapsed >= run->duration) {
@@ -692,6 +847,12 @@ callsim_media_receive(callsim_call_t *call, const char *data, size_t len)
         return;
     }
 
+    if (call->run->realtime) {
+        callsim_media_realtime(call, msg, now);
+        json_decref(msg);
+        return;
+    }
+
     event = json_string_value(json_object_get(msg, "event"));
     sid = json_string_value(json_object_get(msg, "streamSid"));
 
@@ -703,7 +864,10 @@ callsim_media_receive(callsim_call_t *call, const char *data, size_t len)
                            event);
 
     } else if (strcmp(event, "media") == 0) {
-        callsim_media_echoed(call, msg, now);
+        callsim_media_echoed(call,
+                             json_string_value(json_object_get(
+                                 json_object_get(msg, "media"), "payload")),
+                             now);
 
     } else if (strcmp(event, "mark") == 0) {
         name = json_string_value(json_object_get(json_object_get(msg, "mark"),
@@ -755,19 +919,47 @@ callsim_media_receive(callsim_call_t *call, const char *data, size_t len)
 }
 
 
+/*
+ * --realtime-only: the provider's events; an audio delta is matched as a
+ * media message's payload is, an error is the call's, the rest is skipped
+ */
+
+static void
+callsim_media_realtime(callsim_call_t *call, json_t *msg, lws_usec_t now)
+{
+    const char  *type, *text;
+
+    type = json_string_value(json_object_get(msg, "type"));
+
+    if (type == NULL) {
+        callsim_call_error(call, "realtime: an event without \"type\"");
+
+    } else if (strcmp(type, "response.output_audio.delta") == 0) {
+        callsim_media_echoed(call,
+                             json_string_value(json_object_get(msg, "delta")),
+                             now);
+
+    } else if (strcmp(type, "error") == 0) {
+        text = json_string_value(json_object_get(json_object_get(msg,
+                                                                 "error"),
+                                                 "message"));
+        callsim_call_error(call, "realtime: error \"%s\"",
+                           text ? text : "(no message)");
+    }
+}
+
+
 /* media from the gateway: plays for its length; ours if it is an echo */
 
 static void
-callsim_media_echoed(callsim_call_t *call, json_t *msg, lws_usec_t now)
+callsim_media_echoed(callsim_call_t *call, const char *payload,
+    lws_usec_t now)
 {
     int             n;
     size_t          len;
     unsigned        chunk;
-    const char     *payload;
     unsigned char   buf[4096], frame[CALLSIM_FRAME];
 
-    payload = json_string_value(json_object_get(json_object_get(msg, "media"),
-                                                "payload"));
     if (payload == NULL) {
         callsim_call_error(call, "stream: media without a payload");
         return;
@@ -802,8 +994,7 @@ callsim_media_echoed(callsim_call_t *call, json_t *msg, lws_usec_t now)
         return;
     }
 
-    chunk = ((unsigned) buf[0] << 24) | ((unsigned) buf[1] << 16)
-            | ((unsigned) buf[2] << 8) | buf[3];
+    chunk = callsim_media_chunk(buf);
 
     if (chunk == 0 || chunk > call->queued || call->sent_at[chunk] == 0) {
         call->unmatched++;
@@ -860,6 +1051,23 @@ callsim_media_mark(callsim_call_t *call, const char *name)
 
 
 /* no close from the gateway after "stop": close it ourselves */
+
+/* --realtime-only: the client closes, normally, once the echoes are in */
+
+static void
+callsim_media_linger(lws_sorted_usec_list_t *sul)
+{
+    callsim_call_t  *call = lws_container_of(sul, callsim_call_t, sul_close);
+
+    if (call->wsi == NULL) {
+        return;
+    }
+
+    call->close_code = LWS_CLOSE_STATUS_NORMAL;
+    call->closing = 1;
+    lws_callback_on_writable(call->wsi);
+}
+
 
 static void
 callsim_media_close_wait(lws_sorted_usec_list_t *sul)

@@ -19,6 +19,7 @@
 #include <getopt.h>
 #include <math.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1018,7 +1019,7 @@ mockrt_listen_callback(struct lws *wsi, enum lws_callback_reasons reason,
 static void
 mockrt_accept(mockrt_t *mock)
 {
-    int               fd;
+    int               fd, one;
     unsigned          number;
     mockrt_accept_t  *a;
 
@@ -1040,6 +1041,15 @@ mockrt_accept(mockrt_t *mock)
 
             return;
         }
+
+        /*
+         * lws sets no options on a socket it adopts: without TCP_NODELAY,
+         * a reply written while the last one is unacknowledged waits for
+         * the client's next message (its delayed ACK), a frame later
+         */
+
+        one = 1;
+        (void) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 
         number = ++mock->connections;
 
