@@ -12,7 +12,7 @@
 #include "ngx_http_voxanne.h"
 
 
-#define NGX_HTTP_VOXANNE_SPOOL_BUF     (64 * 1024)
+#define NGX_HTTP_VOXANNE_SPOOL_BUF     (256 * 1024)
 #define NGX_HTTP_VOXANNE_SPOOL_FILES   1024    /* looked at in one scan */
 #define NGX_HTTP_VOXANNE_SPOOL_NAME    64      /* of a file, in the folder */
 #define NGX_HTTP_VOXANNE_SPOOL_SUFFIX  ".spool"
