@@ -109,8 +109,8 @@ __DATA__
 --- ws_skip_unmatched
 --- timeout: 20
 --- no_error_log
-4111
-4242
+4111 1111
+4242-4242
 [error]
 
 
@@ -128,8 +128,8 @@ __DATA__
 --- ws_skip_unmatched
 --- timeout: 20
 --- no_error_log
-4111
-4242
+4111 1111
+4242-4242
 [error]
 
 
@@ -137,7 +137,7 @@ __DATA__
 === TEST 3: a Vapi report: its summary and turns are stored redacted (the default)
 --- steps eval: \&::vapi_on
 --- no_error_log
-4111
+4111 1111
 [error]
 
 
@@ -146,7 +146,7 @@ __DATA__
 --- redact: off
 --- steps eval: \&::vapi_off
 --- no_error_log
-4111
+4111 1111
 [error]
 
 
