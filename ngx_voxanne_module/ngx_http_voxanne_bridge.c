@@ -39,6 +39,10 @@
 #define NGX_HTTP_VOXANNE_BRIDGE_FRAME        256    /* JSON around a payload */
 #define NGX_HTTP_VOXANNE_BRIDGE_TOOL_POOL    1024
 #define NGX_HTTP_VOXANNE_BRIDGE_GOODBYE      10000  /* ms, the longest */
+#define NGX_HTTP_VOXANNE_BRIDGE_CONTEXT      300    /* ms the greeting waits */
+
+/* find_customer's result for a number without a contact (sql/007) */
+#define NGX_HTTP_VOXANNE_BRIDGE_NEW_CALLER   "No customer on file"
 
 
 typedef enum {
@@ -93,6 +97,11 @@ struct ngx_http_voxanne_bridge_s {
     ngx_str_t                      reason;
     ngx_event_t                    goodbye;    /* the wait's cap */
 
+    /* the returning caller's context, looked up at the start */
+    ngx_http_voxanne_bridge_tool_t  *context;   /* while it runs */
+    ngx_str_t                      known;      /* its item, if any */
+    ngx_event_t                    greeting;   /* the wait's cap */
+
     ngx_uint_t                     deltas;
     ngx_uint_t                     barge_ins;
     ngx_uint_t                     truncations;
@@ -100,6 +109,15 @@ struct ngx_http_voxanne_bridge_s {
 };
 
 
+static ngx_http_voxanne_bridge_tool_t *ngx_http_voxanne_bridge_tool_create(
+    ngx_http_voxanne_bridge_t *b, ngx_str_t *name, ngx_str_t *call_id);
+static void ngx_http_voxanne_bridge_context(ngx_http_voxanne_bridge_t *b);
+static void ngx_http_voxanne_bridge_context_done(
+    ngx_http_voxanne_tool_call_t *tc);
+static void ngx_http_voxanne_bridge_context_item(ngx_http_voxanne_bridge_t *b,
+    ngx_str_t *result);
+static void ngx_http_voxanne_bridge_greeting_timeout(ngx_event_t *ev);
+static ngx_int_t ngx_http_voxanne_bridge_greet(ngx_http_voxanne_bridge_t *b);
 static ngx_int_t ngx_http_voxanne_bridge_key(ngx_conf_t *cf,
     ngx_http_voxanne_loc_conf_t *conf, ngx_http_voxanne_wsc_conf_t *wsc);
 static void ngx_http_voxanne_bridge_wipe(void *data);
@@ -449,7 +467,193 @@ ngx_http_voxanne_bridge_start(ngx_http_request_t *r,
                   "voxanne: realtime: call %V: connecting to %V",
                   &ctx->call_sid, &vlcf->realtime->url);
 
+    ngx_http_voxanne_bridge_context(b);
+
     return NGX_OK;
+}
+
+
+/*
+ * A returning caller: when the agent has find_customer and there is a
+ * database, the same lookup runs while the provider connects (the number
+ * is the call's, from its calls row).  A known customer's line goes to the
+ * model as a system message before the greeting, which waits for it at
+ * most NGX_HTTP_VOXANNE_BRIDGE_CONTEXT after the provider is open; a new
+ * caller, a refusal or a failure send nothing.  The result is never logged.
+ */
+
+static void
+ngx_http_voxanne_bridge_context(ngx_http_voxanne_bridge_t *b)
+{
+    ngx_int_t                        rc;
+    ngx_str_t                        name, none;
+    ngx_http_voxanne_bridge_tool_t  *bt;
+    ngx_http_voxanne_main_conf_t    *vmcf;
+
+    ngx_str_set(&name, "find_customer");
+
+    vmcf = ngx_http_get_module_main_conf(b->request, ngx_http_voxanne_module);
+
+    if (vmcf->db.pool == NULL || !ngx_http_voxanne_agent_tool(b->agent, &name))
+    {
+        return;
+    }
+
+    ngx_str_null(&none);
+
+    bt = ngx_http_voxanne_bridge_tool_create(b, &name, &none);
+    if (bt == NULL) {
+        return;
+    }
+
+    bt->tc.done = ngx_http_voxanne_bridge_context_done;
+    bt->tc.arguments = json_object();
+
+    /* the number from the session record: the calls row may come later */
+
+    bt->tc.caller.data = ngx_pnalloc(bt->tc.pool, NGX_HTTP_VOXANNE_PARTY_MAX);
+
+    if (bt->tc.caller.data) {
+        bt->tc.caller.len = ngx_http_voxanne_calls_from(vmcf->calls,
+                                                  &b->media->tenant->name,
+                                                  &b->media->call_sid,
+                                                  bt->tc.caller.data);
+    }
+
+    rc = ngx_http_voxanne_tool_run(&bt->tc);
+
+    if (rc == NGX_AGAIN) {
+        b->context = bt;
+        return;
+    }
+
+    json_decref(bt->tc.arguments);
+    ngx_destroy_pool(bt->tc.pool);
+}
+
+
+static void
+ngx_http_voxanne_bridge_context_done(ngx_http_voxanne_tool_call_t *tc)
+{
+    ngx_http_voxanne_bridge_tool_t *bt = (ngx_http_voxanne_bridge_tool_t *) tc;
+
+    ngx_http_voxanne_bridge_t  *b;
+
+    b = bt->bridge;
+
+    if (b) {
+        b->context = NULL;
+
+        if (!tc->failed
+            && (tc->result.len < sizeof(NGX_HTTP_VOXANNE_BRIDGE_NEW_CALLER) - 1
+                || ngx_strncmp(tc->result.data,
+                               NGX_HTTP_VOXANNE_BRIDGE_NEW_CALLER,
+                               sizeof(NGX_HTTP_VOXANNE_BRIDGE_NEW_CALLER) - 1)
+                   != 0))
+        {
+            ngx_http_voxanne_bridge_context_item(b, &tc->result);
+        }
+    }
+
+    json_decref(tc->arguments);
+    ngx_destroy_pool(tc->pool);
+
+    if (b == NULL) {
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, b->request->connection->log, 0,
+                  "voxanne: realtime: call %V: caller context %s",
+                  &b->media->call_sid,
+                  b->known.len ? "found" : "not found");
+
+    if (b->greeting.timer_set) {
+        (void) ngx_http_voxanne_bridge_greet(b);
+    }
+}
+
+
+/* the context item, JSON-escaped, in the request's pool */
+
+static void
+ngx_http_voxanne_bridge_context_item(ngx_http_voxanne_bridge_t *b,
+    ngx_str_t *result)
+{
+    char        *text;
+    json_t      *item;
+    u_char      *p;
+    size_t       len;
+    ngx_str_t    prefix;
+
+    ngx_str_set(&prefix, "Context: the caller is a returning customer: ");
+
+    p = ngx_pnalloc(b->request->pool, prefix.len + result->len);
+    if (p == NULL) {
+        return;
+    }
+
+    len = ngx_cpymem(ngx_cpymem(p, prefix.data, prefix.len), result->data,
+                     result->len)
+          - p;
+
+    item = json_pack("{s:s, s:{s:s, s:s, s:[{s:s, s:s%}]}}",
+                     "type", "conversation.item.create",
+                     "item", "type", "message", "role", "system",
+                     "content", "type", "input_text", "text", p, len);
+
+    text = item ? json_dumps(item, JSON_COMPACT) : NULL;
+
+    json_decref(item);
+
+    if (text == NULL) {
+        return;
+    }
+
+    len = ngx_strlen(text);
+
+    b->known.data = ngx_pnalloc(b->request->pool, len);
+
+    if (b->known.data) {
+        ngx_memcpy(b->known.data, text, len);
+        b->known.len = len;
+    }
+
+    free(text);
+}
+
+
+static void
+ngx_http_voxanne_bridge_greeting_timeout(ngx_event_t *ev)
+{
+    ngx_http_voxanne_bridge_t *b = ev->data;
+
+    ngx_log_error(NGX_LOG_INFO, b->request->connection->log, 0,
+                  "voxanne: realtime: call %V: caller context too late, "
+                  "the greeting goes on", &b->media->call_sid);
+
+    (void) ngx_http_voxanne_bridge_greet(b);
+}
+
+
+/* the context if it came, then the greeting's response.create */
+
+static ngx_int_t
+ngx_http_voxanne_bridge_greet(ngx_http_voxanne_bridge_t *b)
+{
+    if (b->greeting.timer_set) {
+        ngx_del_timer(&b->greeting);
+    }
+
+    if (b->state != NGX_HTTP_VOXANNE_BRIDGE_OPEN) {
+        return NGX_ERROR;
+    }
+
+    if (b->known.len && ngx_http_voxanne_bridge_send(b, &b->known) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_voxanne_bridge_send(b, &b->agent->response);
 }
 
 
@@ -705,7 +909,16 @@ ngx_http_voxanne_bridge_end(ngx_http_voxanne_bridge_t *b)
         ngx_del_timer(&b->goodbye);
     }
 
+    if (b->greeting.timer_set) {
+        ngx_del_timer(&b->greeting);
+    }
+
     /* a tool still running finishes on its own, and frees its pool */
+
+    if (b->context) {
+        b->context->bridge = NULL;
+        b->context = NULL;
+    }
 
     while (!ngx_queue_empty(&b->tools)) {
         q = ngx_queue_head(&b->tools);
@@ -743,13 +956,24 @@ ngx_http_voxanne_bridge_opened(void *data)
 
     b->state = NGX_HTTP_VOXANNE_BRIDGE_OPEN;
 
-    if (ngx_http_voxanne_bridge_send(b, &b->agent->session) != NGX_OK
-        || ngx_http_voxanne_bridge_send(b, &b->agent->response) != NGX_OK)
-    {
+    if (ngx_http_voxanne_bridge_send(b, &b->agent->session) != NGX_OK) {
         return;
     }
 
+    /* the greeting's response, or one held for the caller's context */
+
     b->responding = 1;
+
+    if (b->context) {
+        b->greeting.handler = ngx_http_voxanne_bridge_greeting_timeout;
+        b->greeting.data = b;
+        b->greeting.log = b->request->connection->log;
+
+        ngx_add_timer(&b->greeting, NGX_HTTP_VOXANNE_BRIDGE_CONTEXT);
+
+    } else if (ngx_http_voxanne_bridge_greet(b) != NGX_OK) {
+        return;
+    }
 
     ngx_http_voxanne_bridge_provider_drained(b);
 }
@@ -1098,7 +1322,6 @@ ngx_http_voxanne_bridge_function(ngx_http_voxanne_bridge_t *b,
     ngx_http_voxanne_rt_msg_t *msg)
 {
     ngx_int_t                         rc;
-    ngx_pool_t                       *pool;
     ngx_uint_t                        enabled;
     ngx_http_voxanne_bridge_tool_t   *bt;
 
@@ -1109,47 +1332,12 @@ ngx_http_voxanne_bridge_function(ngx_http_voxanne_bridge_t *b,
                   &b->media->call_sid, &msg->name,
                   enabled ? "" : ", not a tool of the tenant's");
 
-    pool = ngx_create_pool(NGX_HTTP_VOXANNE_BRIDGE_TOOL_POOL,
-                           ngx_cycle->log);
-    if (pool == NULL) {
-        return;
-    }
-
-    bt = ngx_pcalloc(pool, sizeof(ngx_http_voxanne_bridge_tool_t));
+    bt = ngx_http_voxanne_bridge_tool_create(b, &msg->name, &msg->call_id);
     if (bt == NULL) {
-        ngx_destroy_pool(pool);
         return;
     }
 
-    bt->bridge = b;
-    bt->call_id.len = msg->call_id.len;
-    bt->call_id.data = ngx_pstrdup(pool, &msg->call_id);
-
-    bt->tc.tenant = b->media->tenant;
-    bt->tc.name.len = msg->name.len;
-    bt->tc.name.data = ngx_pstrdup(pool, &msg->name);
-    bt->tc.channel = NGX_HTTP_VOXANNE_TOOL_TWILIO;
-    bt->tc.call_id.len = b->media->call_sid.len;
-    bt->tc.call_id.data = ngx_pstrdup(pool, &b->media->call_sid);
-    bt->tc.tool_call_id = bt->call_id;
-    bt->tc.pool = pool;
     bt->tc.done = ngx_http_voxanne_bridge_tool_done;
-
-    /* the call's log, without the request's context: the tool may outlive */
-
-    bt->tc.log = ngx_palloc(pool, sizeof(ngx_log_t));
-
-    if (bt->call_id.data == NULL || bt->tc.name.data == NULL
-        || bt->tc.call_id.data == NULL || bt->tc.log == NULL)
-    {
-        ngx_destroy_pool(pool);
-        return;
-    }
-
-    *bt->tc.log = *b->request->connection->log;
-    bt->tc.log->handler = NULL;
-    bt->tc.log->data = NULL;
-    pool->log = bt->tc.log;
 
     if (!enabled) {
         ngx_str_set(&bt->tc.result,
@@ -1180,6 +1368,60 @@ ngx_http_voxanne_bridge_function(ngx_http_voxanne_bridge_t *b,
     }
 
     ngx_http_voxanne_bridge_tool_output(b, bt);
+}
+
+
+/* a tool call of the bridge's, in a pool of its own */
+
+static ngx_http_voxanne_bridge_tool_t *
+ngx_http_voxanne_bridge_tool_create(ngx_http_voxanne_bridge_t *b,
+    ngx_str_t *name, ngx_str_t *call_id)
+{
+    ngx_pool_t                      *pool;
+    ngx_http_voxanne_bridge_tool_t  *bt;
+
+    pool = ngx_create_pool(NGX_HTTP_VOXANNE_BRIDGE_TOOL_POOL,
+                           ngx_cycle->log);
+    if (pool == NULL) {
+        return NULL;
+    }
+
+    bt = ngx_pcalloc(pool, sizeof(ngx_http_voxanne_bridge_tool_t));
+    if (bt == NULL) {
+        ngx_destroy_pool(pool);
+        return NULL;
+    }
+
+    bt->bridge = b;
+    bt->call_id.len = call_id->len;
+    bt->call_id.data = ngx_pstrdup(pool, call_id);
+
+    bt->tc.tenant = b->media->tenant;
+    bt->tc.name.len = name->len;
+    bt->tc.name.data = ngx_pstrdup(pool, name);
+    bt->tc.channel = NGX_HTTP_VOXANNE_TOOL_TWILIO;
+    bt->tc.call_id.len = b->media->call_sid.len;
+    bt->tc.call_id.data = ngx_pstrdup(pool, &b->media->call_sid);
+    bt->tc.tool_call_id = bt->call_id;
+    bt->tc.pool = pool;
+
+    /* the call's log, without the request's context: the tool may outlive */
+
+    bt->tc.log = ngx_palloc(pool, sizeof(ngx_log_t));
+
+    if (bt->call_id.data == NULL || bt->tc.name.data == NULL
+        || bt->tc.call_id.data == NULL || bt->tc.log == NULL)
+    {
+        ngx_destroy_pool(pool);
+        return NULL;
+    }
+
+    *bt->tc.log = *b->request->connection->log;
+    bt->tc.log->handler = NULL;
+    bt->tc.log->data = NULL;
+    pool->log = bt->tc.log;
+
+    return bt;
 }
 
 
@@ -1476,6 +1718,10 @@ ngx_http_voxanne_bridge_fail(ngx_http_voxanne_bridge_t *b, ngx_uint_t cause,
 
     if (b->goodbye.timer_set) {
         ngx_del_timer(&b->goodbye);
+    }
+
+    if (b->greeting.timer_set) {
+        ngx_del_timer(&b->greeting);
     }
 
     ngx_http_voxanne_bridge_close(b, NGX_HTTP_VOXANNE_WS_INTERNAL,

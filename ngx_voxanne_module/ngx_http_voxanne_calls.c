@@ -510,6 +510,34 @@ ngx_http_voxanne_calls_transferred(ngx_shm_zone_t *shm_zone,
 }
 
 
+/* the caller's number (From, at most NGX_HTTP_VOXANNE_PARTY_MAX), copied */
+
+size_t
+ngx_http_voxanne_calls_from(ngx_shm_zone_t *shm_zone, ngx_str_t *tenant,
+    ngx_str_t *sid, u_char *number)
+{
+    size_t                         len;
+    ngx_http_voxanne_call_t       *call;
+    ngx_http_voxanne_calls_ctx_t  *ctx;
+
+    ctx = shm_zone->data;
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    call = ngx_http_voxanne_calls_find(ctx, tenant, sid);
+
+    len = call ? call->from.len : 0;
+
+    if (len) {
+        ngx_memcpy(number, call->from.data, len);
+    }
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    return len;
+}
+
+
 /*
  * The call's media stream has started: it keeps its line until the stream
  * ends, or for NGX_HTTP_VOXANNE_CALL_MAX at most, the longest call Twilio
