@@ -1,4 +1,5 @@
 use Test::Nginx::Socket 'no_plan';
+use IO::Socket::INET;
 use POSIX qw(strftime);
 use Voxanne::Test::Pg;
 use Voxanne::Test::WebSocket;
@@ -40,6 +41,10 @@ sub returning {
 
 sub unknown { sql("DELETE FROM appointments; DELETE FROM contacts") }
 
+# a database that takes the connection and never answers
+our $hung = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 16)
+    or die "listen: $!";
+
 our $mock = Voxanne::Test::Realtime->start(args => [ '--reply-ms', '80', '--burst' ]);
 
 # what the bridge sent on the last call, in order, up to the greeting
@@ -70,7 +75,8 @@ sub no_item { die scalar(@_) . " items before the greeting\n" if @_ }
 add_block_preprocessor(sub {
     my ($block) = @_;
     my $tenant = ::tenant(tools => 'find_customer');
-    my $port = $block->db_down ? Test::Nginx::Socket::free_port() : '$TEST_NGINX_PG_PORT';
+    my $port = $block->db_down ? Test::Nginx::Socket::free_port()
+             : $block->db_hung ? $::hung->sockport : '$TEST_NGINX_PG_PORT';
     $block->set_value(http_config => <<"_EOC_");
     voxanne_db "conninfo=host=127.0.0.1 port=$port dbname=\$TEST_NGINX_PG_DB user=$role"
                pool=4 connect_timeout=1s query_timeout=5s;
@@ -135,6 +141,28 @@ Rita
 --- ws_send eval: ::call(\&::no_item)
 --- ws_close_code: 1000
 --- ws_skip_unmatched
+--- no_error_log
+Rita
+caller context found
+
+
+
+=== TEST 4: a lookup that hangs: the greeting waits 300 ms after the provider is open, then comes without the item
+--- init: ::returning()
+--- db_hung: 1
+--- media eval: {}
+--- ws_send eval
+::call(sub {
+        ::no_item(@_);
+        my ($update) = $::mock->conn_log(dir => 'in', type => 'session.update');
+        my ($greeting) = $::mock->conn_log(dir => 'in', type => 'response.create');
+        my $wait = $greeting->{t} - $update->{t};
+        die "the greeting waited $wait s\n" unless $wait >= 0.25 && $wait < 0.9;
+    })
+--- ws_close_code: 1000
+--- ws_skip_unmatched
+--- error_log eval
+[ qr/realtime: call $::SID: caller context too late, the greeting goes on/ ]
 --- no_error_log
 Rita
 caller context found
