@@ -98,7 +98,7 @@ struct ngx_http_voxanne_bridge_s {
     ngx_event_t                    goodbye;    /* the wait's cap */
 
     /* the returning caller's context, looked up at the start */
-    ngx_http_voxanne_bridge_tool_t  *context;   /* while it runs */
+    ngx_http_voxanne_bridge_tool_t *context;   /* while it runs */
     ngx_str_t                      known;      /* its item, if any */
     ngx_event_t                    greeting;   /* the wait's cap */
 
@@ -476,7 +476,7 @@ ngx_http_voxanne_bridge_start(ngx_http_request_t *r,
 /*
  * A returning caller: when the agent has find_customer and there is a
  * database, the same lookup runs while the provider connects (the number
- * is the call's, from its calls row).  A known customer's line goes to the
+ * is the call's, from the session record).  A known customer's line goes to the
  * model as a system message before the greeting, which waits for it at
  * most NGX_HTTP_VOXANNE_BRIDGE_CONTEXT after the provider is open; a new
  * caller, a refusal or a failure send nothing.  The result is never logged.
@@ -486,7 +486,7 @@ static void
 ngx_http_voxanne_bridge_context(ngx_http_voxanne_bridge_t *b)
 {
     ngx_int_t                        rc;
-    ngx_str_t                        name, none;
+    ngx_str_t                        name, id;
     ngx_http_voxanne_bridge_tool_t  *bt;
     ngx_http_voxanne_main_conf_t    *vmcf;
 
@@ -499,9 +499,9 @@ ngx_http_voxanne_bridge_context(ngx_http_voxanne_bridge_t *b)
         return;
     }
 
-    ngx_str_null(&none);
+    ngx_str_set(&id, "caller-context");
 
-    bt = ngx_http_voxanne_bridge_tool_create(b, &name, &none);
+    bt = ngx_http_voxanne_bridge_tool_create(b, &name, &id);
     if (bt == NULL) {
         return;
     }
