@@ -514,9 +514,9 @@ ngx_http_voxanne_bridge_context(ngx_http_voxanne_bridge_t *b)
     bt->tc.caller.data = ngx_pnalloc(bt->tc.pool, NGX_HTTP_VOXANNE_PARTY_MAX);
 
     if (bt->tc.caller.data) {
-        bt->tc.caller.len = ngx_http_voxanne_calls_from(vmcf->calls,
+        bt->tc.caller.len = ngx_http_voxanne_calls_number(vmcf->calls,
                                                   &b->media->tenant->name,
-                                                  &b->media->call_sid,
+                                                  &b->media->call_sid, 0,
                                                   bt->tc.caller.data);
     }
 

@@ -482,13 +482,16 @@ ngx_http_voxanne_calls_transfer(ngx_shm_zone_t *shm_zone, ngx_str_t *tenant,
 }
 
 
-/* the number a call is transferred to, copied; 0 when it is not */
+/*
+ * A number of the call's record, copied (at most NGX_HTTP_VOXANNE_PARTY_MAX):
+ * the caller's (From), or the one it is transferred to; 0 when it has none
+ */
 
 size_t
-ngx_http_voxanne_calls_transferred(ngx_shm_zone_t *shm_zone,
-    ngx_str_t *tenant, ngx_str_t *sid, u_char *number)
+ngx_http_voxanne_calls_number(ngx_shm_zone_t *shm_zone, ngx_str_t *tenant,
+    ngx_str_t *sid, ngx_uint_t transfer, u_char *number)
 {
-    size_t                         len;
+    ngx_str_t                      s;
     ngx_http_voxanne_call_t       *call;
     ngx_http_voxanne_calls_ctx_t  *ctx;
 
@@ -498,43 +501,24 @@ ngx_http_voxanne_calls_transferred(ngx_shm_zone_t *shm_zone,
 
     call = ngx_http_voxanne_calls_find(ctx, tenant, sid);
 
-    len = call ? call->transfer_len : 0;
+    if (call == NULL) {
+        s.len = 0;
 
-    if (len) {
-        ngx_memcpy(number, call->transfer, len);
+    } else if (transfer) {
+        s.len = call->transfer_len;
+        s.data = call->transfer;
+
+    } else {
+        s = call->from;
+    }
+
+    if (s.len) {
+        ngx_memcpy(number, s.data, s.len);
     }
 
     ngx_shmtx_unlock(&ctx->shpool->mutex);
 
-    return len;
-}
-
-
-/* the caller's number (From, at most NGX_HTTP_VOXANNE_PARTY_MAX), copied */
-
-size_t
-ngx_http_voxanne_calls_from(ngx_shm_zone_t *shm_zone, ngx_str_t *tenant,
-    ngx_str_t *sid, u_char *number)
-{
-    size_t                         len;
-    ngx_http_voxanne_call_t       *call;
-    ngx_http_voxanne_calls_ctx_t  *ctx;
-
-    ctx = shm_zone->data;
-
-    ngx_shmtx_lock(&ctx->shpool->mutex);
-
-    call = ngx_http_voxanne_calls_find(ctx, tenant, sid);
-
-    len = call ? call->from.len : 0;
-
-    if (len) {
-        ngx_memcpy(number, call->from.data, len);
-    }
-
-    ngx_shmtx_unlock(&ctx->shpool->mutex);
-
-    return len;
+    return s.len;
 }
 
 

@@ -177,10 +177,8 @@ ngx_int_t ngx_http_voxanne_calls_end(ngx_shm_zone_t *shm_zone,
     ngx_str_t *tenant, ngx_str_t *sid, ngx_int_t failed, ngx_uint_t *ended);
 ngx_int_t ngx_http_voxanne_calls_transfer(ngx_shm_zone_t *shm_zone,
     ngx_str_t *tenant, ngx_str_t *sid, ngx_str_t *number);
-size_t ngx_http_voxanne_calls_from(ngx_shm_zone_t *shm_zone,
-    ngx_str_t *tenant, ngx_str_t *sid, u_char *number);
-size_t ngx_http_voxanne_calls_transferred(ngx_shm_zone_t *shm_zone,
-    ngx_str_t *tenant, ngx_str_t *sid, u_char *number);
+size_t ngx_http_voxanne_calls_number(ngx_shm_zone_t *shm_zone,
+    ngx_str_t *tenant, ngx_str_t *sid, ngx_uint_t transfer, u_char *number);
 void ngx_http_voxanne_calls_webhook(ngx_shm_zone_t *shm_zone,
     ngx_str_t *tenant, void **node, ngx_uint_t route, ngx_uint_t result,
     ngx_int_t outcome);

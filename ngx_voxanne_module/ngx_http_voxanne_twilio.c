@@ -977,9 +977,9 @@ ngx_http_voxanne_twilio_stream_ended(ngx_http_request_t *r,
                                     &ctx->call_sid, -1, &failed);
 
     transfer.data = number;
-    transfer.len = ngx_http_voxanne_calls_transferred(vmcf->calls,
-                                                      &ctx->tenant->name,
-                                                      &ctx->call_sid, number);
+    transfer.len = ngx_http_voxanne_calls_number(vmcf->calls,
+                                                 &ctx->tenant->name,
+                                                 &ctx->call_sid, 1, number);
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "voxanne: call %V tenant \"%V\": stream ended%s%s%s",
