@@ -136,6 +136,7 @@ static ngx_str_t *ngx_http_voxanne_dbt_failure(
 static void ngx_http_voxanne_dbt_tenants_done(ngx_http_voxanne_db_query_t *q,
     PGresult *res);
 static void ngx_http_voxanne_dbt_credentials(ngx_http_voxanne_dbt_t *dbt);
+static void ngx_http_voxanne_dbt_send(ngx_http_voxanne_dbt_t *dbt);
 static void ngx_http_voxanne_dbt_credentials_done(
     ngx_http_voxanne_db_query_t *q, PGresult *res);
 static const char *ngx_http_voxanne_dbt_open(ngx_http_voxanne_dbt_t *dbt,
@@ -548,6 +549,20 @@ ngx_http_voxanne_dbt_refresh(ngx_http_voxanne_dbt_t *dbt)
     q->sql = (const char *) ngx_http_voxanne_dbt_tenants_sql.data;
     q->name = "voxanne_db_tenants";
     q->handler = ngx_http_voxanne_dbt_tenants_done;
+    ngx_http_voxanne_dbt_send(dbt);
+}
+
+
+/* dbt->query to the pool; a query it does not take ends the refresh */
+
+static void
+ngx_http_voxanne_dbt_send(ngx_http_voxanne_dbt_t *dbt)
+{
+    ngx_str_t                     error;
+    ngx_http_voxanne_db_query_t  *q;
+
+    q = &dbt->query;
+
     q->data = dbt;
     q->log = dbt->timer.log;
 
@@ -669,7 +684,6 @@ nomem:
 static void
 ngx_http_voxanne_dbt_credentials(ngx_http_voxanne_dbt_t *dbt)
 {
-    ngx_str_t                     error;
     ngx_http_voxanne_db_query_t  *q;
     ngx_http_voxanne_dbt_row_t   *row;
 
@@ -695,27 +709,7 @@ ngx_http_voxanne_dbt_credentials(ngx_http_voxanne_dbt_t *dbt)
     q->nparams = 1;
     q->org_id = row->field[NGX_HTTP_VOXANNE_DBT_ORG_ID];
     q->handler = ngx_http_voxanne_dbt_credentials_done;
-    q->data = dbt;
-    q->log = dbt->timer.log;
-
-    switch (ngx_http_voxanne_db_query(dbt->vmcf->db.pool, q)) {
-
-    case NGX_OK:
-        return;
-
-    case NGX_BUSY:
-        ngx_str_set(&error, "the database queue is full");
-        break;
-
-    case NGX_DECLINED:
-        ngx_str_set(&error, "the database is down");
-        break;
-
-    default:
-        ngx_str_set(&error, "the query failed");
-    }
-
-    ngx_http_voxanne_dbt_done(dbt, &error);
+    ngx_http_voxanne_dbt_send(dbt);
 }
 
 
