@@ -718,8 +718,26 @@ ngx_http_voxanne_db_done(ngx_http_voxanne_db_conn_t *dc)
 
         state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 
-        status = (state && ngx_strcmp(state, "57014") == 0)
-                 ? NGX_HTTP_VOXANNE_DB_TIMEOUT : NGX_HTTP_VOXANNE_DB_ERROR;
+        /*
+         * the server's own cancel is a timeout; a connection error (class
+         * 08) or a shutdown or restart of the server (57P01-57P03) is the
+         * database going away, not a write it refused
+         */
+
+        if (state == NULL) {
+            status = NGX_HTTP_VOXANNE_DB_ERROR;
+
+        } else if (ngx_strcmp(state, "57014") == 0) {
+            status = NGX_HTTP_VOXANNE_DB_TIMEOUT;
+
+        } else if (ngx_strncmp(state, "08", 2) == 0
+                   || ngx_strncmp(state, "57P", 3) == 0)
+        {
+            status = NGX_HTTP_VOXANNE_DB_DOWN;
+
+        } else {
+            status = NGX_HTTP_VOXANNE_DB_ERROR;
+        }
 
         if (dc->result) {
             PQclear(dc->result);
